@@ -1,0 +1,46 @@
+# Grand Paymaster build entry point (PowerShell). Thin twin of scripts/build.sh: same targets, same
+# dotnet/npm steps. Keep the two in step.
+#   ./build.ps1 run | test | devnet | bench [args...]
+param(
+    [Parameter(Position = 0, Mandatory = $true)][ValidateSet('run', 'test', 'devnet', 'bench')][string]$Target,
+    [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
+)
+$ErrorActionPreference = 'Stop'
+$root = $PSScriptRoot
+$configuration = if ($env:CONFIGURATION) { $env:CONFIGURATION } else { 'Release' }
+$anvilDir = Join-Path $root '.tools/anvil'
+$anvilBin = Join-Path $anvilDir 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil'
+$nodeDll = Join-Path $root "src/GrandPaymaster.Node/bin/$configuration/net10.0/GrandPaymaster.Node.dll"
+$nodeRoot = Join-Path $root 'src/GrandPaymaster.Node'
+
+function Install-Anvil {
+    $lock = Join-Path $root 'scripts/devnet/package-lock.json'
+    $installedLock = Join-Path $anvilDir 'package-lock.json'
+    if ((Test-Path $anvilBin) -and (Test-Path $installedLock) -and
+        ((Get-FileHash $lock).Hash -eq (Get-FileHash $installedLock).Hash)) { return }
+    Write-Host 'Installing anvil into .tools/anvil (once)...'
+    New-Item -ItemType Directory -Force -Path $anvilDir | Out-Null
+    Copy-Item (Join-Path $root 'scripts/devnet/package.json'), $lock -Destination $anvilDir
+    Push-Location $anvilDir
+    try { npm ci --no-audit --no-fund --loglevel=error; if ($LASTEXITCODE) { throw 'npm ci failed' } } finally { Pop-Location }
+}
+
+function Build-Solution {
+    dotnet build (Join-Path $root 'GrandPaymaster.sln') -c $configuration -nologo -v:quiet
+    if ($LASTEXITCODE) { throw 'build failed' }
+}
+
+Install-Anvil
+Build-Solution
+$env:GPM_ANVIL = $anvilBin
+switch ($Target) {
+    'run' {
+        dotnet $nodeDll --contentRoot $nodeRoot --Gpm:Devnet:Enabled=true "--Gpm:Persistence:DataDirectory=$(Join-Path $root 'data')" @Rest
+    }
+    'test' {
+        dotnet test (Join-Path $root 'GrandPaymaster.sln') -c $configuration --no-build -nologo --logger 'console;verbosity=normal' @Rest
+    }
+    'devnet' { dotnet $nodeDll devnet --contentRoot $nodeRoot @Rest }
+    'bench' { dotnet (Join-Path $root "src/GrandPaymaster.LoadTest/bin/$configuration/net10.0/GrandPaymaster.LoadTest.dll") @Rest }
+}
+exit $LASTEXITCODE

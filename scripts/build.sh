@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Grand Paymaster build entry point (Linux). build.ps1 is its PowerShell twin: keep the two in step.
+#   scripts/build.sh run     start two local anvil chains and one node (SQLite journal under ./data)
+#   scripts/build.sh test    run every test
+#   scripts/build.sh devnet  start only the two local anvil chains, until Ctrl-C
+#   scripts/build.sh bench   run the benchmarks and print their figures
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+anvil_dir="$root/.tools/anvil"
+anvil_bin="$anvil_dir/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+configuration="${CONFIGURATION:-Release}"
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' is required ($2)" >&2; exit 1; }
+}
+
+# anvil comes from npm (pinned by scripts/devnet/package-lock.json) into the git-ignored .tools/.
+install_anvil() {
+  if [[ -x "$anvil_bin" ]] && cmp -s "$root/scripts/devnet/package-lock.json" "$anvil_dir/package-lock.json"; then
+    return
+  fi
+  need npm "install Node.js 20+ with npm"
+  echo "Installing anvil into .tools/anvil (once)..."
+  mkdir -p "$anvil_dir"
+  cp "$root/scripts/devnet/package.json" "$root/scripts/devnet/package-lock.json" "$anvil_dir/"
+  (cd "$anvil_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  "$anvil_bin" --version | head -n1
+}
+
+restore_build() {
+  need dotnet "install the .NET 10 SDK"
+  dotnet build "$root/GrandPaymaster.sln" -c "$configuration" -nologo -v:quiet
+}
+
+export GPM_ANVIL="$anvil_bin"
+
+case "${1:-}" in
+  run)
+    install_anvil
+    restore_build
+    exec dotnet "$root/src/GrandPaymaster.Node/bin/$configuration/net10.0/GrandPaymaster.Node.dll" \
+      --contentRoot "$root/src/GrandPaymaster.Node" --Gpm:Devnet:Enabled=true --Gpm:Persistence:DataDirectory="$root/data" "${@:2}"
+    ;;
+  test)
+    install_anvil
+    restore_build
+    dotnet test "$root/GrandPaymaster.sln" -c "$configuration" --no-build -nologo --logger "console;verbosity=normal" "${@:2}"
+    ;;
+  devnet)
+    install_anvil
+    restore_build
+    exec dotnet "$root/src/GrandPaymaster.Node/bin/$configuration/net10.0/GrandPaymaster.Node.dll" devnet \
+      --contentRoot "$root/src/GrandPaymaster.Node" "${@:2}"
+    ;;
+  bench)
+    install_anvil
+    restore_build
+    dotnet "$root/src/GrandPaymaster.LoadTest/bin/$configuration/net10.0/GrandPaymaster.LoadTest.dll" "${@:2}"
+    ;;
+  *)
+    echo "usage: scripts/build.sh run|test|devnet|bench [args...]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,28 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace GrandPaymaster.Chain.Devnet;
+
+/// <summary>One local anvil chain: its name, EIP-155 id and loopback port.</summary>
+public sealed record DevnetChainSpec(string Name, long ChainId, int Port)
+{
+    /// <summary>The two chains <c>scripts/build.sh run</c> starts.</summary>
+    public static readonly IReadOnlyList<DevnetChainSpec> Defaults =
+    [
+        new("devnet-a", 31337, 8545),
+        new("devnet-b", 31338, 8546),
+    ];
+
+    public Uri RpcUrl => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>The default chains on free loopback ports, for tests that run beside each other.</summary>
+    public static IReadOnlyList<DevnetChainSpec> DefaultsOnFreePorts() =>
+        Defaults.Select(spec => spec with { Port = FreeLoopbackPort() }).ToArray();
+
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

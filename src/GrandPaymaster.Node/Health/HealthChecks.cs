@@ -1,0 +1,83 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using Akka.Persistence;
+using GrandPaymaster.Node.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace GrandPaymaster.Node.Health;
+
+/// <summary>Ready only once this node is an <c>Up</c> member: before that, sharded entities cannot start here.</summary>
+public sealed class ClusterUpHealthCheck(ActorSystem system) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var self = Cluster.Get(system).SelfMember;
+        return Task.FromResult(self.Status == MemberStatus.Up
+            ? HealthCheckResult.Healthy($"{self.Address} is Up")
+            : HealthCheckResult.Unhealthy($"{self.Address} is {self.Status}"));
+    }
+}
+
+/// <summary>
+/// Asks the journal plugin itself (not just the database file) to replay nothing, which makes it read
+/// the highest sequence number of a probe id from the database: a plugin
+/// that cannot reach its database shows up here.
+/// </summary>
+public sealed class JournalHealthCheck(ActorSystem system) : IHealthCheck
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor(null);
+        try
+        {
+            var answer = await journal.Ask<object>(
+                replyTo => new ReplayMessages(0, 0, 0, "gpm-health-probe", replyTo), Timeout, ct);
+            return answer switch
+            {
+                RecoverySuccess => HealthCheckResult.Healthy("journal answers"),
+                ReplayMessagesFailure failure => HealthCheckResult.Unhealthy("journal failed", failure.Cause),
+                _ => HealthCheckResult.Unhealthy($"unexpected journal answer {answer.GetType().Name}"),
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            return HealthCheckResult.Unhealthy($"journal silent for {Timeout.TotalSeconds:0} s");
+        }
+    }
+}
+
+/// <summary>Every configured chain answers <c>eth_chainId</c> with its configured id on at least one endpoint.</summary>
+public sealed class ChainsHealthCheck(ChainRpcDirectory chains) : IHealthCheck
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var results = await Task.WhenAll(chains.All.Select(async chain =>
+        {
+            foreach (var client in chain.Clients)
+            {
+                try
+                {
+                    var id = await client.RequestAsync("eth_chainId", [], Timeout, ct);
+                    if (Chain.Encoding.Hex.ParseQuantity(id.GetString() ?? "") == chain.ChainId) return (chain.Name, Problem: (string?)null);
+                }
+                catch (Exception e) when (e is Chain.Rpc.RpcException or FormatException)
+                {
+                    // Try the next endpoint of this chain.
+                }
+            }
+
+            return (chain.Name, Problem: $"{chain.Name} ({chain.ChainId}) does not answer");
+        }));
+        var problems = results.Where(r => r.Problem is not null).Select(r => r.Problem!).ToArray();
+        var data = results.ToDictionary(r => r.Name, r => (object)(r.Problem is null ? "up" : "down"));
+        return problems.Length == 0
+            ? HealthCheckResult.Healthy($"{results.Length} chain(s) answer", data)
+            : HealthCheckResult.Unhealthy(string.Join("; ", problems), data: data);
+    }
+}

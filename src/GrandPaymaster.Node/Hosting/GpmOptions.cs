@@ -1,0 +1,73 @@
+using GrandPaymaster.Actors.Persistence;
+using GrandPaymaster.Chain.Devnet;
+
+namespace GrandPaymaster.Node.Hosting;
+
+/// <summary>The node's configuration, bound from the <c>Gpm</c> section (appsettings, environment <c>Gpm__…</c>, command line).</summary>
+public sealed class GpmOptions
+{
+    public const string Section = "Gpm";
+
+    public NodeOptions Node { get; set; } = new();
+    public PersistenceOptions Persistence { get; set; } = new();
+    /// <summary>Empty means the two local devnet chains (devnet-a 31337 on :8545, devnet-b 31338 on :8546).</summary>
+    public List<ChainOptions> Chains { get; set; } = [];
+
+    public IReadOnlyList<ChainOptions> EffectiveChains => Chains.Count > 0
+        ? Chains
+        : DevnetChainSpec.Defaults.Select(spec => new ChainOptions { Name = spec.Name, ChainId = spec.ChainId, RpcUrls = [spec.RpcUrl.ToString()] }).ToArray();
+    public DevnetOptions Devnet { get; set; } = new();
+    public WalletOptions Wallets { get; set; } = new();
+}
+
+/// <summary>Remoting and cluster membership of this node.</summary>
+public sealed class NodeOptions
+{
+    public string ActorSystemName { get; set; } = "grand-paymaster";
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    /// <summary>Remoting port; 0 picks a free one (tests).</summary>
+    public int Port { get; set; } = 4053;
+
+    /// <summary><c>edge</c> (HTTP), <c>core</c> (shards, singletons), <c>vault</c>; empty means all three (a single node).</summary>
+    public List<string> Roles { get; set; } = [];
+
+    public IReadOnlyList<string> EffectiveRoles => Roles.Count == 0 ? ["edge", "core", "vault"] : Roles;
+
+    /// <summary>Empty: the node forms a cluster of its own (joins itself).</summary>
+    public List<string> SeedNodes { get; set; } = [];
+}
+
+/// <summary>Which journal and where.</summary>
+public sealed class PersistenceOptions
+{
+    public JournalProvider Provider { get; set; } = JournalProvider.Sqlite;
+    public string DataDirectory { get; set; } = "data";
+    public string? ConnectionString { get; set; }
+
+    public PersistenceSettings ToSettings() => new(Provider, DataDirectory, ConnectionString);
+}
+
+/// <summary>An EVM chain the paymaster serves.</summary>
+public sealed class ChainOptions
+{
+    public string Name { get; set; } = "";
+    public long ChainId { get; set; }
+    public List<string> RpcUrls { get; set; } = [];
+}
+
+/// <summary>Local anvil chains started with the node (<c>scripts/build.sh run</c>).</summary>
+public sealed class DevnetOptions
+{
+    public bool Enabled { get; set; }
+}
+
+/// <summary>
+/// The project's own hot wallets. On the devnet their keys are derived from <see cref="DevSeed"/>;
+/// a production deployment replaces this with a key store (the vault issue).
+/// </summary>
+public sealed class WalletOptions
+{
+    public string DevSeed { get; set; } = "grand-paymaster-devnet";
+    public int WorkersPerChain { get; set; } = 2;
+}

@@ -1,0 +1,69 @@
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using GrandPaymaster.Actors.Persistence;
+using GrandPaymaster.Actors.Pools;
+using GrandPaymaster.Node.Health;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace GrandPaymaster.Node.Hosting;
+
+/// <summary>
+/// Builds the node: ASP.NET Core edge + Akka.NET cluster member with sharding and a SQL journal.
+/// Tests build the same app with other settings (free ports, a temporary data directory).
+/// </summary>
+public static class NodeApp
+{
+    private const string ReadyTag = "ready";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        var gpm = builder.Configuration.GetSection(GpmOptions.Section).Get<GpmOptions>() ?? new GpmOptions();
+        builder.Services.Configure<GpmOptions>(builder.Configuration.GetSection(GpmOptions.Section));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton(sp => new ChainRpcDirectory(gpm.EffectiveChains, sp.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName)));
+
+        // Hosted services start in registration order: chains first, then the actor system.
+        if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetHostedService>();
+        builder.Services.AddAkka(gpm.Node.ActorSystemName, akka => ConfigureAkka(akka, gpm));
+        builder.Services.AddHostedService<PoolBootstrapService>();
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<ClusterUpHealthCheck>("cluster", tags: [ReadyTag])
+            .AddCheck<JournalHealthCheck>("journal", tags: [ReadyTag])
+            .AddCheck<ChainsHealthCheck>("chains", tags: [ReadyTag]);
+
+        var app = builder.Build();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = HealthResponse.WriteAsync,
+        });
+        return app;
+    }
+
+    private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm)
+    {
+        akka.AddHocon(PersistenceHocon.For(gpm.Persistence.ToSettings()), HoconAddMode.Prepend)
+            .AddHocon(PersistenceHocon.Load("akka.hocon"), HoconAddMode.Append)
+            .WithRemoting(gpm.Node.Hostname, gpm.Node.Port)
+            .WithClustering(new ClusterOptions
+            {
+                Roles = gpm.Node.EffectiveRoles.ToArray(),
+                SeedNodes = gpm.Node.SeedNodes.ToArray(),
+            })
+            .AddChainPools()
+            .AddStartup((system, _) =>
+            {
+                // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).
+                if (gpm.Node.SeedNodes.Count == 0) Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
+            });
+    }
+}

@@ -1,0 +1,42 @@
+using Akka.Actor;
+using Akka.Hosting;
+using GrandPaymaster.Actors.Pools;
+using GrandPaymaster.Chain.Wallets;
+using GrandPaymaster.Domain.Common;
+using Address = GrandPaymaster.Domain.Common.Address;
+using GrandPaymaster.Domain.Pools;
+using Microsoft.Extensions.Options;
+
+namespace GrandPaymaster.Node.Hosting;
+
+/// <summary>
+/// Registers the configured worker wallets with each chain's pool entity at start. Registration is
+/// idempotent, so every node start may do it; only the first one writes an event.
+/// </summary>
+public sealed class PoolBootstrapService(
+    IOptions<GpmOptions> options, IRequiredActor<ChainPoolRegion> pools, TimeProvider clock, ILogger<PoolBootstrapService> log)
+    : BackgroundService
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        var gpm = options.Value;
+        if (!gpm.Node.EffectiveRoles.Contains("core")) return;
+
+        var region = await pools.GetAsync(ct);
+        var wallets = new DevWallets(gpm.Wallets.DevSeed);
+        foreach (var chain in gpm.EffectiveChains)
+        {
+            var chainId = new ChainId(chain.ChainId);
+            for (var i = 0; i < gpm.Wallets.WorkersPerChain; i++)
+            {
+                var wallet = Address.Parse(wallets.PoolWorker(chain.ChainId, i).Address.ToChecksumString());
+                var meta = Meta.System("bootstrap", $"worker wallet {i} of {chain.Name} from configuration", clock.GetUtcNow());
+                var reply = await region.Ask<PoolReplies.WorkerWalletRegistration>(
+                    new PoolCommands.RegisterWorkerWallet(chainId, wallet, meta), AskTimeout, ct);
+                if (reply.Added) log.LogInformation("Pool {ChainId}: worker wallet {Wallet} registered", chainId, wallet);
+            }
+        }
+    }
+}

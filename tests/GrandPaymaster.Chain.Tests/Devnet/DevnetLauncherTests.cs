@@ -1,0 +1,58 @@
+using GrandPaymaster.Chain.Devnet;
+using GrandPaymaster.Chain.Rpc;
+
+namespace GrandPaymaster.Chain.Tests.Devnet;
+
+[Collection(AnvilCollection.Name)]
+public sealed class DevnetLauncherTests(AnvilFixture anvil)
+{
+    [Fact]
+    public async Task Each_chain_answers_with_its_own_chain_id()
+    {
+        Assert.Equal(31337, await anvil.Rpc(anvil.ChainA).ChainIdAsync());
+        Assert.Equal(31338, await anvil.Rpc(anvil.ChainB).ChainIdAsync());
+        Assert.Equal(["devnet-a", "devnet-b"], anvil.Launcher.Chains.Select(c => c.Spec.Name));
+    }
+
+    [Fact]
+    public async Task Disposing_the_launcher_stops_every_anvil_process()
+    {
+        using var http = new HttpClient();
+        var launcher = await DevnetLauncher.StartAsync([new DevnetChainSpec("throwaway", 4242, DevnetChainSpec.FreeLoopbackPort())], http);
+        var chain = launcher.Chains[0];
+        var process = chain.Process;
+        var pid = process.Id;
+
+        await launcher.DisposeAsync();
+
+        Assert.Throws<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(pid));
+        await Assert.ThrowsAsync<RpcTransportException>(() => new EthRpcClient(http, chain.RpcUrl).ChainIdAsync());
+    }
+
+    [Fact]
+    public async Task A_port_taken_by_another_chain_is_reported_not_silently_shared()
+    {
+        using var http = new HttpClient();
+        var taken = anvil.ChainA.Spec.Port;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            DevnetLauncher.StartAsync([new DevnetChainSpec("clash", 5555, taken)], http));
+
+        Assert.Contains(taken.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+    }
+
+    [Fact]
+    public async Task The_funder_tops_wallets_up_to_their_target_with_signed_transfers_and_leaves_funded_ones_alone()
+    {
+        var rpc = anvil.Rpc(anvil.ChainB);
+        var wallet = GrandPaymaster.Chain.Crypto.EthKey.Generate(new Random(7)).Address;
+        var target = 3 * DevnetFunder.Ether;
+
+        var first = await DevnetFunder.FundAsync(rpc, 31338, AnvilDevAccounts.Key(1), [(wallet, target)]);
+        var second = await DevnetFunder.FundAsync(rpc, 31338, AnvilDevAccounts.Key(1), [(wallet, target)]);
+
+        Assert.Single(first);
+        Assert.Empty(second);
+        Assert.Equal(target, await rpc.GetBalanceAsync(wallet.ToChecksumString()));
+    }
+}
