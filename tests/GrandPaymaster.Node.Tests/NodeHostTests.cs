@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using GrandPaymaster.Actors.Persistence;
+using GrandPaymaster.Actors.Pools;
+using GrandPaymaster.Chain.Devnet;
+using GrandPaymaster.Chain.Wallets;
+using GrandPaymaster.Domain.Common;
+using Address = GrandPaymaster.Domain.Common.Address;
+using GrandPaymaster.Domain.Pools;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GrandPaymaster.Node.Tests;
+
+public sealed class NodeHostTests : IAsyncLifetime
+{
+    private static readonly TimeSpan ReadyWithin = TimeSpan.FromSeconds(60);
+    private readonly HttpClient _http = new();
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-node-test-" + Guid.NewGuid().ToString("N"));
+    private DevnetLauncher _chains = null!;
+
+    public async Task InitializeAsync() =>
+        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts(), _http);
+
+    [Fact]
+    public async Task Ready_answers_200_once_the_node_is_up_the_journal_answers_and_every_chain_answers()
+    {
+        await using var node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains));
+
+        using var live = await node.Http.GetAsync("/health/live");
+        using var ready = await node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, ReadyWithin);
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var report = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        var checks = report.RootElement.GetProperty("checks");
+        Assert.Equal(["chains", "cluster", "journal"], checks.EnumerateObject().Select(c => c.Name).Order());
+        Assert.All(checks.EnumerateObject(), c => Assert.Equal("Healthy", c.Value.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task Ready_answers_503_and_names_the_chain_that_does_not_answer()
+    {
+        var dead = new Uri($"http://127.0.0.1:{DevnetChainSpec.FreeLoopbackPort()}");
+        await using var node = await TestNode.StartAsync(_dataDirectory,
+            [("devnet-a", 31337, _chains.Chains[0].RpcUrl), ("dead-chain", 999, dead)]);
+        await node.WaitForStatusAsync("/health/live", HttpStatusCode.OK, ReadyWithin);
+
+        // Wait for the cluster and journal to be ready, so the chain is the only thing left failing.
+        var deadline = DateTime.UtcNow + ReadyWithin;
+        JsonElement checks;
+        do
+        {
+            using var ready = await node.Http.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            checks = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks");
+            if (checks.GetProperty("cluster").GetProperty("status").GetString() == "Healthy") break;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+
+        var chains = checks.GetProperty("chains");
+        Assert.Equal("Unhealthy", chains.GetProperty("status").GetString());
+        Assert.Contains("dead-chain", chains.GetProperty("description").GetString());
+        Assert.DoesNotContain("devnet-a", chains.GetProperty("description").GetString());
+    }
+
+    [Fact]
+    public async Task Pool_state_survives_a_node_restart_on_the_same_journal_in_wal_mode()
+    {
+        PoolState before;
+        await using (var first = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains)))
+        {
+            await first.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, ReadyWithin);
+            before = await WaitForWorkersAsync(first, expected: 2);
+        }
+
+        await using var second = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains));
+        await second.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, ReadyWithin);
+        var after = await PoolStateAsync(second);
+
+        Assert.Equal(before, after);
+        var expected = new DevWallets("grand-paymaster-devnet");
+        Assert.Equal(
+            [Address.Parse(expected.PoolWorker(31337, 0).Address.ToChecksumString()), Address.Parse(expected.PoolWorker(31337, 1).Address.ToChecksumString())],
+            after.Workers);
+        Assert.Equal(2, CountJournalRows("pool-31337"));
+        Assert.Equal("wal", JournalMode());
+    }
+
+    private static async Task<PoolState> WaitForWorkersAsync(TestNode node, int expected)
+    {
+        var deadline = DateTime.UtcNow + ReadyWithin;
+        while (true)
+        {
+            var state = await PoolStateAsync(node);
+            if (state.Workers.Count >= expected || DateTime.UtcNow > deadline) return state;
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<PoolState> PoolStateAsync(TestNode node)
+    {
+        var region = await node.App.Services.GetRequiredService<ActorRegistry>().GetAsync<ChainPoolRegion>();
+        return await region.Ask<PoolState>(new PoolCommands.GetPoolState(new ChainId(31337)), TimeSpan.FromSeconds(10));
+    }
+
+    private long CountJournalRows(string persistenceId)
+    {
+        using var connection = new SqliteConnection(PersistenceHocon.SqliteConnectionString(_dataDirectory, PersistenceHocon.JournalFile));
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM journal WHERE persistence_id = $id";
+        command.Parameters.AddWithValue("$id", persistenceId);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private string? JournalMode()
+    {
+        using var connection = new SqliteConnection(PersistenceHocon.SqliteConnectionString(_dataDirectory, PersistenceHocon.JournalFile));
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        return command.ExecuteScalar() as string;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _chains.DisposeAsync();
+        _http.Dispose();
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
+    }
+}

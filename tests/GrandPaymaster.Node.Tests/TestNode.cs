@@ -1,0 +1,70 @@
+using System.Globalization;
+using GrandPaymaster.Chain.Devnet;
+using GrandPaymaster.Node.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace GrandPaymaster.Node.Tests;
+
+/// <summary>
+/// A real node in this process: Kestrel on a free loopback port, remoting on a free port, the SQLite
+/// journal in <see cref="DataDirectory"/>. Start two in a row on one directory to test a restart.
+/// </summary>
+public sealed class TestNode : IAsyncDisposable
+{
+    private TestNode(WebApplication app, string dataDirectory)
+    {
+        App = app;
+        DataDirectory = dataDirectory;
+        Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+    }
+
+    public WebApplication App { get; }
+    public string DataDirectory { get; }
+    public HttpClient Http { get; }
+
+    public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains)
+    {
+        var args = new List<string>
+        {
+            "--urls", "http://127.0.0.1:0",
+            "--Gpm:Node:Port=0",
+            $"--Gpm:Persistence:DataDirectory={dataDirectory}",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        var i = 0;
+        foreach (var (name, chainId, url) in chains)
+        {
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:Name={name}"));
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={chainId}"));
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:RpcUrls:0={url}"));
+            i++;
+        }
+
+        var app = NodeApp.Build(args.ToArray());
+        await app.StartAsync();
+        return new TestNode(app, dataDirectory);
+    }
+
+    public static IEnumerable<(string, long, Uri)> ChainsOf(DevnetLauncher launcher) =>
+        launcher.Chains.Select(c => (c.Spec.Name, c.Spec.ChainId, c.RpcUrl));
+
+    /// <summary>Polls <paramref name="path"/> until it answers <paramref name="status"/> or the time is up; returns the last answer.</summary>
+    public async Task<HttpResponseMessage> WaitForStatusAsync(string path, System.Net.HttpStatusCode status, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            var response = await Http.GetAsync(path);
+            if (response.StatusCode == status || DateTime.UtcNow > deadline) return response;
+            response.Dispose();
+            await Task.Delay(200);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
