@@ -38,7 +38,21 @@ switch ($Target) {
         dotnet $nodeDll --contentRoot $nodeRoot --Gpm:Devnet:Enabled=true "--Gpm:Persistence:DataDirectory=$(Join-Path $root 'data')" @Rest
     }
     'test' {
-        dotnet test (Join-Path $root 'GrandPaymaster.sln') -c $configuration --no-build -nologo --logger 'console;verbosity=normal' @Rest
+        $results = Join-Path $root 'TestResults'
+        Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
+        dotnet test (Join-Path $root 'GrandPaymaster.sln') -c $configuration --no-build -nologo `
+            --results-directory $results --logger 'trx;LogFilePrefix=gpm' --logger 'console;verbosity=normal' @Rest
+        $status = $LASTEXITCODE
+        # One closing line over every test project, as scripts/build.sh prints it.
+        $passed = 0; $failed = 0; $skipped = 0
+        foreach ($trx in Get-ChildItem $results -Filter *.trx) {
+            $c = ([xml](Get-Content $trx.FullName)).TestRun.ResultSummary.Counters
+            $passed += [int]$c.passed
+            $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+            $skipped += [int]$c.total - [int]$c.executed
+        }
+        Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
+        exit $status
     }
     'devnet' { dotnet $nodeDll devnet --contentRoot $nodeRoot @Rest }
     'bench' { dotnet (Join-Path $root "src/GrandPaymaster.LoadTest/bin/$configuration/net10.0/GrandPaymaster.LoadTest.dll") @Rest }

@@ -35,6 +35,21 @@ restore_build() {
   dotnet build "$root/GrandPaymaster.sln" -c "$configuration" -nologo -v:quiet
 }
 
+# One closing line over every test project: "Tests: N passed, N failed, N skipped".
+summarize_tests() {
+  local passed=0 failed=0 total=0 executed=0 counters
+  for trx in "$1"/*.trx; do
+    [[ -f "$trx" ]] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx")
+    attr() { sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p" <<<"$counters"; }
+    passed=$((passed + $(attr passed)))
+    failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
+    total=$((total + $(attr total)))
+    executed=$((executed + $(attr executed)))
+  done
+  echo "Tests: $passed passed, $failed failed, $((total - executed)) skipped"
+}
+
 export GPM_ANVIL="$anvil_bin"
 
 case "${1:-}" in
@@ -47,7 +62,15 @@ case "${1:-}" in
   test)
     install_anvil
     restore_build
-    dotnet test "$root/GrandPaymaster.sln" -c "$configuration" --no-build -nologo --logger "console;verbosity=normal" "${@:2}"
+    results="$root/TestResults"
+    rm -rf "$results"
+    set +e
+    dotnet test "$root/GrandPaymaster.sln" -c "$configuration" --no-build -nologo \
+      --results-directory "$results" --logger "trx;LogFilePrefix=gpm" --logger "console;verbosity=normal" "${@:2}"
+    status=$?
+    set -e
+    summarize_tests "$results"
+    exit "$status"
     ;;
   devnet)
     install_anvil

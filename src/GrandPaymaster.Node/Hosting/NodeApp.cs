@@ -53,6 +53,12 @@ public static class NodeApp
     {
         akka.AddHocon(PersistenceHocon.For(gpm.Persistence.ToSettings()), HoconAddMode.Prepend)
             .AddHocon(PersistenceHocon.Load("akka.hocon"), HoconAddMode.Append)
+            // Akka's log goes through Microsoft.Extensions.Logging, so one set of levels and sinks governs both.
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
             .WithRemoting(gpm.Node.Hostname, gpm.Node.Port)
             .WithClustering(new ClusterOptions
             {

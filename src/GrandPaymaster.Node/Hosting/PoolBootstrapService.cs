@@ -17,7 +17,8 @@ public sealed class PoolBootstrapService(
     IOptions<GpmOptions> options, IRequiredActor<ChainPoolRegion> pools, TimeProvider clock, ILogger<PoolBootstrapService> log)
     : BackgroundService
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -33,9 +34,32 @@ public sealed class PoolBootstrapService(
             {
                 var wallet = Address.Parse(wallets.PoolWorker(chain.ChainId, i).Address.ToChecksumString());
                 var meta = Meta.System("bootstrap", $"worker wallet {i} of {chain.Name} from configuration", clock.GetUtcNow());
-                var reply = await region.Ask<PoolReplies.WorkerWalletRegistration>(
-                    new PoolCommands.RegisterWorkerWallet(chainId, wallet, meta), AskTimeout, ct);
+                var reply = await RegisterWithRetryAsync(region, new PoolCommands.RegisterWorkerWallet(chainId, wallet, meta), ct);
                 if (reply.Added) log.LogInformation("Pool {ChainId}: worker wallet {Wallet} registered", chainId, wallet);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A slow journal or a cluster still forming must not take the node down (an exception here would
+    /// stop the host), so registration is retried with capped exponential backoff until it lands.
+    /// </summary>
+    private async Task<PoolReplies.WorkerWalletRegistration> RegisterWithRetryAsync(
+        IActorRef region, PoolCommands.RegisterWorkerWallet command, CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                return await region.Ask<PoolReplies.WorkerWalletRegistration>(command, AskTimeout, ct);
+            }
+            catch (AskTimeoutException)
+            {
+                log.LogWarning("Pool {ChainId} did not confirm worker wallet {Wallet} within {Timeout}; retrying in {Backoff}",
+                    command.ChainId, command.Wallet, AskTimeout, backoff);
+                await Task.Delay(backoff, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
     }
