@@ -41,6 +41,23 @@ public sealed class NodeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_single_node_is_a_cluster_of_its_own_with_every_role_and_keep_majority_downing()
+    {
+        await using var node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains));
+        await node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, ReadyWithin);
+        var system = node.App.Services.GetRequiredService<ActorSystem>();
+        var config = system.Settings.Config;
+
+        Assert.Equal(["core", "edge", "vault"], Akka.Cluster.Cluster.Get(system).SelfMember.Roles.Order());
+        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Contains("SplitBrainResolverProvider", config.GetString("akka.cluster.downing-provider-class"));
+        Assert.Equal("ddata", config.GetString("akka.cluster.sharding.state-store-mode"));
+        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
+        Assert.IsType<GrandPaymaster.Actors.Serialization.PaymasterSerializer>(
+            system.Serialization.FindSerializerFor(new PoolCommands.GetPoolState(new ChainId(1))));
+    }
+
+    [Fact]
     public async Task Ready_answers_503_and_names_the_chain_that_does_not_answer()
     {
         var dead = new Uri($"http://127.0.0.1:{DevnetChainSpec.FreeLoopbackPort()}");

@@ -24,8 +24,11 @@ public sealed class TestNode : IAsyncDisposable
 
     public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains)
     {
+        // The data directory doubles as content root, so the node's appsettings.json does not leak in.
+        Directory.CreateDirectory(dataDirectory);
         var args = new List<string>
         {
+            "--contentRoot", dataDirectory,
             "--urls", "http://127.0.0.1:0",
             "--Gpm:Node:Port=0",
             $"--Gpm:Persistence:DataDirectory={dataDirectory}",
