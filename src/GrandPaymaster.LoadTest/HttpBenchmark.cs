@@ -11,12 +11,12 @@ namespace GrandPaymaster.LoadTest;
 /// </summary>
 public static class HttpBenchmark
 {
-    public sealed record Result(string Path, long Requests, long Errors, TimeSpan Elapsed, LongHistogram LatencyMicros)
+    public sealed record Measurement(string Path, long Requests, long Errors, TimeSpan Elapsed, LongHistogram LatencyMicros)
     {
         public double RequestsPerSecond => Requests / Elapsed.TotalSeconds;
     }
 
-    public static async Task<Result> RunAsync(int concurrency, TimeSpan warmUp, TimeSpan duration)
+    public static async Task<Measurement> RunAsync(int concurrency, TimeSpan warmUp, TimeSpan duration)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-bench-http-" + Guid.NewGuid().ToString("N"));
         var app = NodeApp.Build([
@@ -38,7 +38,7 @@ public static class HttpBenchmark
             var stopwatch = Stopwatch.StartNew();
             var (requests, errors) = await LoopAsync(http, path, concurrency, duration, histogram);
             stopwatch.Stop();
-            return new Result(path, requests, errors, stopwatch.Elapsed, histogram);
+            return new Measurement(path, requests, errors, stopwatch.Elapsed, histogram);
         }
         finally
         {

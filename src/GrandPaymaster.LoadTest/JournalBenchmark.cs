@@ -15,12 +15,12 @@ namespace GrandPaymaster.LoadTest;
 /// </summary>
 public static class JournalBenchmark
 {
-    public sealed record Result(int Entities, int Events, TimeSpan Elapsed)
+    public sealed record Measurement(int Entities, int Events, TimeSpan Elapsed)
     {
         public double EventsPerSecond => Events / Elapsed.TotalSeconds;
     }
 
-    public static async Task<Result> RunAsync(int entities, int eventsPerEntity)
+    public static async Task<Measurement> RunAsync(int entities, int eventsPerEntity)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-bench-journal-" + Guid.NewGuid().ToString("N"));
         var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING")
@@ -42,7 +42,7 @@ public static class JournalBenchmark
                     new PoolCommands.RegisterWorkerWallet(p.ChainId, Address.Parse($"0x{n:x40}"), meta), TimeSpan.FromMinutes(2))));
             await Task.WhenAll(replies);
             stopwatch.Stop();
-            return new Result(entities, entities * eventsPerEntity, stopwatch.Elapsed);
+            return new Measurement(entities, entities * eventsPerEntity, stopwatch.Elapsed);
         }
         finally
         {

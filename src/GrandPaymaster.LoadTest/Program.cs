@@ -21,7 +21,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"  latency p50 {Ms(http, 50)} ms, p99 {Ms(http, 99)} ms, max {http.LatencyMicros.GetValueAtPercentile(100) / 1000.0:0.00} ms"));
 return 0;
 
-static string Ms(HttpBenchmark.Result r, double percentile) =>
+static string Ms(HttpBenchmark.Measurement r, double percentile) =>
     (r.LatencyMicros.GetValueAtPercentile(percentile) / 1000.0).ToString("0.00", CultureInfo.InvariantCulture);
 
 internal sealed record BenchOptions(int Seconds, int Concurrency, int Entities, int EventsPerEntity)
