@@ -1,0 +1,94 @@
+using System.Numerics;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Fees;
+using GrandPaymaster.Domain.Money;
+
+namespace GrandPaymaster.Domain.Dapps;
+
+/// <summary>What a dApp asks us to sponsor. <see cref="DataHex"/> is the call data, <c>0x</c>-prefixed.</summary>
+public sealed record QuoteRequest(ChainId ChainId, Address Sender, Address To, string DataHex, BigInteger GasLimit, FeeToken Token);
+
+/// <summary>The market figures a quote is priced with, read by the edge from the local snapshot.</summary>
+public sealed record MarketInputs(Wei GasPrice, Bps Buffer, ConversionRate Rate);
+
+/// <summary>A priced offer; it moves no money until executed.</summary>
+public sealed record Quote(QuoteId Id, QuoteRequest Request, FeeBreakdown Breakdown, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
+{
+    public bool IsExpiredAt(DateTimeOffset now) => now >= ExpiresAt;
+}
+
+/// <summary>What the chain reported for a relayed transaction and what it cost the dApp.</summary>
+public sealed record SettlementRecord(
+    string TxHash,
+    BigInteger GasUsed,
+    Wei EffectiveGasPrice,
+    bool Succeeded,
+    BigInteger BlockNumber,
+    DateTimeOffset ConfirmedAt,
+    DateTimeOffset SettledAt,
+    Settlement Amounts);
+
+/// <summary>Why and when a hold went back to the balance without a transaction.</summary>
+public sealed record HoldRelease(string Reason, DateTimeOffset At);
+
+/// <summary>Where an executed quote stands.</summary>
+public enum ExecutionStatus
+{
+    Deducted,
+    Submitted,
+    Settled,
+    Released,
+}
+
+/// <summary>An executed quote: the hold, the transaction and, in the end, its settlement or release.</summary>
+public sealed record Execution(
+    Quote Quote,
+    TokenAmount Hold,
+    string IdempotencyKey,
+    string RequestHash,
+    string? ClientReference,
+    DateTimeOffset DeductedAt,
+    string? TxHash = null,
+    DateTimeOffset? SubmittedAt = null,
+    SettlementRecord? Settlement = null,
+    HoldRelease? Release = null)
+{
+    public ExecutionStatus Status =>
+        Settlement is not null ? ExecutionStatus.Settled
+        : Release is not null ? ExecutionStatus.Released
+        : TxHash is not null ? ExecutionStatus.Submitted
+        : ExecutionStatus.Deducted;
+
+    /// <summary>A hold is open until the quote is settled or released.</summary>
+    public bool HoldIsOpen => Status is ExecutionStatus.Deducted or ExecutionStatus.Submitted;
+}
+
+/// <summary>
+/// One token's books for a dApp. The ledger law holds at every moment:
+/// <c>Deposited = Available + Held + Settled</c>. <see cref="Shortfall"/> is outside it: fees the
+/// hold could not cover, which the paymaster absorbed.
+/// </summary>
+public sealed record Ledger(BigInteger Deposited, BigInteger Available, BigInteger Held, BigInteger Settled, BigInteger Shortfall)
+{
+    public static readonly Ledger Empty = new(0, 0, 0, 0, 0);
+
+    public bool LawHolds => Deposited == Available + Held + Settled && Available >= 0 && Held >= 0 && Settled >= 0;
+}
+
+/// <summary>A refusal with a stable code (see DESIGN.md §7) and a message for people.</summary>
+public sealed record Rejection(string Code, string Message);
+
+/// <summary>The stable error codes the dApp entity answers with.</summary>
+public static class RejectionCodes
+{
+    public const string Unauthorized = "unauthorized";
+    public const string DappNotFound = "dapp_not_found";
+    public const string AlreadyRegistered = "already_registered";
+    public const string QuoteNotFound = "quote_not_found";
+    public const string QuoteExpired = "quote_expired";
+    public const string QuoteAlreadyExecuted = "quote_already_executed";
+    public const string InsufficientBalance = "insufficient_balance";
+    public const string IdempotencyConflict = "idempotency_conflict";
+    public const string RelayFailed = "relay_failed";
+    public const string InvalidRequest = "invalid_request";
+}

@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Money;
+
+namespace GrandPaymaster.Domain.Dapps;
+
+/// <summary>Commands and queries a dApp entity accepts. Those from a dApp carry its API key hash.</summary>
+public static class DappCommands
+{
+    public interface IDappCommand : IWithDappId, IPaymasterMessage;
+
+    /// <summary>Commands a dApp sends with its API key.</summary>
+    public interface IAuthenticated : IDappCommand
+    {
+        string ApiKeyHash { get; }
+    }
+
+    public sealed record Register(DappId DappId, string Name, string ApiKeyHash, Bps Surcharge, Meta Meta) : IDappCommand;
+
+    public sealed record Deposit(DappId DappId, TokenAmount Amount, string Reference, Meta Meta) : IDappCommand;
+
+    public sealed record GetDapp(DappId DappId) : IDappCommand;
+
+    public sealed record RequestQuote(DappId DappId, string ApiKeyHash, QuoteRequest Request, MarketInputs Market) : IAuthenticated;
+
+    public sealed record ExecuteQuote(DappId DappId, string ApiKeyHash, QuoteId QuoteId, string IdempotencyKey, string RequestHash, string? ClientReference)
+        : IAuthenticated;
+
+    public sealed record GetQuoteStatus(DappId DappId, string ApiKeyHash, QuoteId QuoteId) : IAuthenticated;
+
+    public sealed record GetBalances(DappId DappId, string ApiKeyHash) : IAuthenticated;
+
+    /// <summary>From the pool: the transaction is signed, journaled and broadcast.</summary>
+    public sealed record RelaySucceeded(DappId DappId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce) : IDappCommand;
+
+    /// <summary>From the pool: the transaction could not be broadcast; the hold goes back.</summary>
+    public sealed record RelayFailed(DappId DappId, QuoteId QuoteId, string Reason) : IDappCommand;
+
+    /// <summary>From the pool, at least once, until acknowledged: the receipt of a relayed transaction.</summary>
+    public sealed record SettleFee(
+        DappId DappId,
+        QuoteId QuoteId,
+        ChainId ChainId,
+        string TxHash,
+        BigInteger GasUsed,
+        Wei EffectiveGasPrice,
+        bool Succeeded,
+        BigInteger BlockNumber,
+        DateTimeOffset ConfirmedAt) : IDappCommand;
+}
+
+/// <summary>Answers of a dApp entity.</summary>
+public static class DappReplies
+{
+    public sealed record Rejected(Rejection Rejection) : IPaymasterMessage;
+
+    public sealed record Registered(DappId DappId) : IPaymasterMessage;
+
+    public sealed record Balances(DappId DappId, ImmutableDictionary<FeeToken, Ledger> Ledgers) : IPaymasterMessage;
+
+    public sealed record DappView(DappId DappId, string Name, Bps Surcharge, DateTimeOffset RegisteredAt, ImmutableDictionary<FeeToken, Ledger> Ledgers, int OpenHolds)
+        : IPaymasterMessage;
+
+    public sealed record QuoteIssued(Quote Quote) : IPaymasterMessage;
+
+    public sealed record ExecutionAccepted(QuoteId QuoteId, string TxHash) : IPaymasterMessage;
+
+    /// <summary>A quote and, once executed, its execution.</summary>
+    public sealed record QuoteStatus(Quote Quote, Execution? Execution) : IPaymasterMessage;
+
+    /// <summary>To the pool: the settlement of this quote is recorded; stop re-delivering it.</summary>
+    public sealed record SettleAck(ChainId ChainId, QuoteId QuoteId) : IWithChainId, IPaymasterMessage;
+}
+
+/// <summary>Events in a dApp's journal (its audit log).</summary>
+public static class DappEvents
+{
+    public interface IDappEvent : IPaymasterMessage
+    {
+        DappId DappId { get; }
+        Meta Meta { get; }
+    }
+
+    public sealed record DappRegistered(DappId DappId, string Name, string ApiKeyHash, Bps Surcharge, Meta Meta) : IDappEvent;
+
+    public sealed record FundsDeposited(DappId DappId, TokenAmount Amount, string Reference, Meta Meta) : IDappEvent;
+
+    /// <summary>The quote that is being executed; written together with <see cref="FeeDeducted"/>.</summary>
+    public sealed record FeeQuoted(DappId DappId, Quote Quote, Meta Meta) : IDappEvent;
+
+    /// <summary>The quote's maximum fee moves from the balance into a hold.</summary>
+    public sealed record FeeDeducted(DappId DappId, QuoteId QuoteId, TokenAmount Hold, string IdempotencyKey, string RequestHash, string? ClientReference, Meta Meta)
+        : IDappEvent;
+
+    public sealed record RelaySubmitted(DappId DappId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce, Meta Meta) : IDappEvent;
+
+    public sealed record FeeReleased(DappId DappId, QuoteId QuoteId, TokenAmount Amount, string Reason, Meta Meta) : IDappEvent;
+
+    public sealed record FeeSettled(DappId DappId, QuoteId QuoteId, SettlementRecord Settlement, Meta Meta) : IDappEvent;
+}

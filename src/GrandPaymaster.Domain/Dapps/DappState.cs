@@ -1,0 +1,235 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Fees;
+using GrandPaymaster.Domain.Money;
+using static GrandPaymaster.Domain.Dapps.DappCommands;
+using static GrandPaymaster.Domain.Dapps.DappEvents;
+using static GrandPaymaster.Domain.Dapps.DappReplies;
+
+namespace GrandPaymaster.Domain.Dapps;
+
+/// <summary>A registered dApp's identity and pricing.</summary>
+public sealed record DappProfile(string Name, string ApiKeyHash, Bps Surcharge, DateTimeOffset RegisteredAt);
+
+/// <summary>A decision: the reply to give and the events to persist first (none for a refusal or a query).</summary>
+public sealed record Decision(IPaymasterMessage Reply, IReadOnlyList<IDappEvent> Events)
+{
+    public static Decision Reject(string code, string message) => new(new Rejected(new Rejection(code, message)), []);
+}
+
+/// <summary>How an execute request turned out.</summary>
+public enum ExecuteOutcome
+{
+    /// <summary>Answer now with <see cref="ExecuteDecision.Reply"/>.</summary>
+    Answered,
+
+    /// <summary>Persist the events, then relay the transaction; the answer comes with the relay.</summary>
+    Deducted,
+
+    /// <summary>The same request is already being relayed: answer when that relay answers.</summary>
+    InProgress,
+}
+
+public sealed record ExecuteDecision(ExecuteOutcome Outcome, IPaymasterMessage? Reply, IReadOnlyList<IDappEvent> Events);
+
+/// <summary>
+/// A dApp's books: profile, per-token ledgers, executed quotes and idempotency keys. Pure: the
+/// decision methods never change state; <see cref="Apply"/> folds an event.
+/// </summary>
+public sealed record DappState(
+    DappId Id,
+    DappProfile? Profile,
+    ImmutableDictionary<FeeToken, Ledger> Ledgers,
+    ImmutableDictionary<QuoteId, Execution> Executions,
+    ImmutableDictionary<string, QuoteId> IdempotencyKeys) : IPaymasterMessage
+{
+    public static DappState Empty(DappId id) => new(id, null, ImmutableDictionary<FeeToken, Ledger>.Empty,
+        ImmutableDictionary<QuoteId, Execution>.Empty, ImmutableDictionary<string, QuoteId>.Empty.WithComparers(StringComparer.Ordinal));
+
+    public bool IsRegistered => Profile is not null;
+
+    public Ledger LedgerOf(FeeToken token) => Ledgers.GetValueOrDefault(token, Ledger.Empty);
+
+    /// <summary>SHA-256 of an API key, hex. Only the hash is ever stored or sent between actors.</summary>
+    public static string HashApiKey(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+
+    /// <summary>Null when the hash belongs to this registered dApp; a refusal otherwise (same answer for both cases, to not reveal which dApps exist).</summary>
+    public Rejection? Authenticate(string apiKeyHash) =>
+        Profile is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Profile.ApiKeyHash), Encoding.ASCII.GetBytes(apiKeyHash))
+            ? null
+            : new Rejection(RejectionCodes.Unauthorized, "The API key is not valid.");
+
+    public Decision Decide(Register command)
+    {
+        if (IsRegistered) return Decision.Reject(RejectionCodes.AlreadyRegistered, $"dApp {Id} is already registered.");
+        if (!command.Surcharge.IsValidSurcharge)
+            return Decision.Reject(RejectionCodes.InvalidRequest, $"Surcharge {command.Surcharge} is outside 20–50%.");
+        return new Decision(new Registered(Id), [new DappRegistered(Id, command.Name, command.ApiKeyHash, command.Surcharge, command.Meta)]);
+    }
+
+    public Decision Decide(Deposit command)
+    {
+        if (!IsRegistered) return Decision.Reject(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.");
+        if (command.Amount.Units.IsZero) return Decision.Reject(RejectionCodes.InvalidRequest, "A deposit must be positive.");
+        var deposited = new FundsDeposited(Id, command.Amount, command.Reference, command.Meta);
+        return new Decision(new Balances(Id, Apply(deposited).Ledgers), [deposited]);
+    }
+
+    /// <summary>Prices a quote. It is not journaled: a quote moves no money until it is executed.</summary>
+    public IPaymasterMessage PriceQuote(RequestQuote command, QuoteId quoteId, DateTimeOffset now, TimeSpan validFor)
+    {
+        if (Authenticate(command.ApiKeyHash) is { } refused) return new Rejected(refused);
+        var breakdown = FeeEngine.Quote(command.Request.GasLimit, command.Market.GasPrice, command.Market.Buffer, Profile!.Surcharge, command.Market.Rate);
+        return new QuoteIssued(new Quote(quoteId, command.Request, breakdown, now, now + validFor));
+    }
+
+    /// <param name="pending">The quote as this entity issued it, if it still holds it in memory.</param>
+    public ExecuteDecision Decide(ExecuteQuote command, Quote? pending, Meta meta)
+    {
+        if (Authenticate(command.ApiKeyHash) is { } refused) return Answer(new Rejected(refused));
+
+        if (IdempotencyKeys.TryGetValue(command.IdempotencyKey, out var keyed))
+        {
+            var earlier = Executions[keyed];
+            if (keyed != command.QuoteId || earlier.RequestHash != command.RequestHash)
+                return Answer(Rejected(RejectionCodes.IdempotencyConflict,
+                    "This Idempotency-Key was used for a different request; use a new key for a new request."));
+            return earlier.Status switch
+            {
+                ExecutionStatus.Released => Answer(Rejected(RejectionCodes.RelayFailed, $"The relay failed: {earlier.Release!.Reason}. The hold was released.")),
+                ExecutionStatus.Deducted => new ExecuteDecision(ExecuteOutcome.InProgress, null, []),
+                _ => Answer(new ExecutionAccepted(command.QuoteId, earlier.TxHash ?? earlier.Settlement!.TxHash)),
+            };
+        }
+
+        if (Executions.ContainsKey(command.QuoteId))
+            return Answer(Rejected(RejectionCodes.QuoteAlreadyExecuted, $"Quote {command.QuoteId} was already executed with another Idempotency-Key."));
+        if (pending is null || pending.Id != command.QuoteId)
+            return Answer(Rejected(RejectionCodes.QuoteNotFound, $"Quote {command.QuoteId} does not exist or is no longer held; request a new quote."));
+        if (pending.IsExpiredAt(meta.At))
+            return Answer(Rejected(RejectionCodes.QuoteExpired, $"Quote {command.QuoteId} expired at {pending.ExpiresAt:O}; request a new quote."));
+
+        var hold = pending.Breakdown.MaxFee;
+        var available = LedgerOf(hold.Token).Available;
+        if (available < hold.Units)
+            return Answer(Rejected(RejectionCodes.InsufficientBalance,
+                $"The quote holds {hold.Units} {hold.Token.Symbol()} base units; the available balance is {available}."));
+
+        return new ExecuteDecision(ExecuteOutcome.Deducted, null,
+        [
+            new FeeQuoted(Id, pending, meta),
+            new FeeDeducted(Id, pending.Id, hold, command.IdempotencyKey, command.RequestHash, command.ClientReference, meta),
+        ]);
+    }
+
+    public Decision Decide(RelaySucceeded command, Meta meta)
+    {
+        if (!Executions.TryGetValue(command.QuoteId, out var execution) || execution.TxHash is not null || execution.Status == ExecutionStatus.Settled)
+            return new Decision(Accepted(command.QuoteId, execution), []);
+        return new Decision(new ExecutionAccepted(command.QuoteId, command.TxHash),
+            [new RelaySubmitted(Id, command.QuoteId, command.TxHash, command.Wallet, command.Nonce, meta)]);
+    }
+
+    public Decision Decide(RelayFailed command, Meta meta)
+    {
+        if (!Executions.TryGetValue(command.QuoteId, out var execution) || execution.Status != ExecutionStatus.Deducted)
+            return new Decision(Rejected(RejectionCodes.RelayFailed, command.Reason), []);
+        return new Decision(Rejected(RejectionCodes.RelayFailed, $"The relay failed: {command.Reason}. The hold was released."),
+            [new FeeReleased(Id, command.QuoteId, execution.Hold, command.Reason, meta)]);
+    }
+
+    /// <summary>Idempotent per quote: a second delivery of the same receipt is acknowledged and changes nothing.</summary>
+    public Decision Decide(SettleFee command, Meta meta)
+    {
+        var ack = new SettleAck(command.ChainId, command.QuoteId);
+        if (!Executions.TryGetValue(command.QuoteId, out var execution) || execution.Status == ExecutionStatus.Settled)
+            return new Decision(ack, []);
+
+        // A hold released after a broadcast that looked failed but was mined anyway: the fee is still due,
+        // and with nothing held it is all shortfall.
+        var hold = execution.HoldIsOpen ? execution.Hold : TokenAmount.Zero(execution.Hold.Token);
+        var breakdown = execution.Quote.Breakdown;
+        var amounts = FeeEngine.Settle(hold, command.GasUsed, command.EffectiveGasPrice, breakdown.Surcharge, breakdown.Rate);
+        var record = new SettlementRecord(command.TxHash, command.GasUsed, command.EffectiveGasPrice, command.Succeeded,
+            command.BlockNumber, command.ConfirmedAt, meta.At, amounts);
+        return new Decision(ack, [new FeeSettled(Id, command.QuoteId, record, meta)]);
+    }
+
+    public IPaymasterMessage Query(GetQuoteStatus command, Quote? pending)
+    {
+        if (Authenticate(command.ApiKeyHash) is { } refused) return new Rejected(refused);
+        if (Executions.TryGetValue(command.QuoteId, out var execution)) return new QuoteStatus(execution.Quote, execution);
+        return pending is not null && pending.Id == command.QuoteId
+            ? new QuoteStatus(pending, null)
+            : Rejected(RejectionCodes.QuoteNotFound, $"Quote {command.QuoteId} does not exist or has expired unexecuted.");
+    }
+
+    public IPaymasterMessage Query(GetBalances command) =>
+        Authenticate(command.ApiKeyHash) is { } refused ? new Rejected(refused) : new Balances(Id, Ledgers);
+
+    public IPaymasterMessage Query(GetDapp _) =>
+        Profile is null
+            ? Rejected(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.")
+            : new DappView(Id, Profile.Name, Profile.Surcharge, Profile.RegisteredAt, Ledgers, Executions.Values.Count(e => e.HoldIsOpen));
+
+    /// <summary>Executions whose relay has no answer yet (after a restart they are relayed again; the pool de-duplicates).</summary>
+    public IEnumerable<Execution> AwaitingRelay => Executions.Values.Where(e => e.Status == ExecutionStatus.Deducted);
+
+    public DappState Apply(IDappEvent @event) => @event switch
+    {
+        DappRegistered e => this with { Profile = new DappProfile(e.Name, e.ApiKeyHash, e.Surcharge, e.Meta.At) },
+        FundsDeposited e => WithLedger(e.Amount.Token, l => l with { Deposited = l.Deposited + e.Amount.Units, Available = l.Available + e.Amount.Units }),
+        // FeeQuoted and FeeDeducted are one atomic write; the first opens the execution, the second moves the money.
+        FeeQuoted e => this with { Executions = Executions.SetItem(e.Quote.Id, new Execution(e.Quote, TokenAmount.Zero(e.Quote.Breakdown.MaxFee.Token), "", "", null, e.Meta.At)) },
+        FeeDeducted e => Deduct(e),
+        RelaySubmitted e => WithExecution(e.QuoteId, x => x with { TxHash = e.TxHash, SubmittedAt = e.Meta.At }),
+        FeeReleased e => WithLedger(e.Amount.Token, l => l with { Held = l.Held - e.Amount.Units, Available = l.Available + e.Amount.Units })
+            .WithExecution(e.QuoteId, x => x with { Release = new HoldRelease(e.Reason, e.Meta.At) }),
+        FeeSettled e => Settle(e),
+        _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown dApp event."),
+    };
+
+    private DappState Deduct(FeeDeducted e) =>
+        WithLedger(e.Hold.Token, l => l with { Available = l.Available - e.Hold.Units, Held = l.Held + e.Hold.Units })
+            .WithExecution(e.QuoteId, x => x with
+            {
+                Hold = e.Hold,
+                IdempotencyKey = e.IdempotencyKey,
+                RequestHash = e.RequestHash,
+                ClientReference = e.ClientReference,
+                DeductedAt = e.Meta.At,
+            }) with
+            {
+                IdempotencyKeys = IdempotencyKeys.SetItem(e.IdempotencyKey, e.QuoteId),
+            };
+
+    private DappState Settle(FeeSettled e)
+    {
+        var execution = Executions[e.QuoteId];
+        var amounts = e.Settlement.Amounts;
+        var releasedHold = execution.HoldIsOpen ? execution.Hold.Units : 0;
+        return WithLedger(execution.Hold.Token, l => l with
+            {
+                Held = l.Held - releasedHold,
+                Available = l.Available + amounts.Refund.Units,
+                Settled = l.Settled + amounts.Fee.Units,
+                Shortfall = l.Shortfall + amounts.Shortfall.Units,
+            })
+            .WithExecution(e.QuoteId, x => x with { Settlement = e.Settlement });
+    }
+
+    private DappState WithLedger(FeeToken token, Func<Ledger, Ledger> change) =>
+        this with { Ledgers = Ledgers.SetItem(token, change(LedgerOf(token))) };
+
+    private DappState WithExecution(QuoteId id, Func<Execution, Execution> change) =>
+        Executions.TryGetValue(id, out var execution) ? this with { Executions = Executions.SetItem(id, change(execution)) } : this;
+
+    private ExecuteDecision Answer(IPaymasterMessage reply) => new(ExecuteOutcome.Answered, reply, []);
+
+    private static Rejected Rejected(string code, string message) => new(new Rejection(code, message));
+
+    private static IPaymasterMessage Accepted(QuoteId id, Execution? execution) =>
+        execution?.TxHash is { } hash ? new ExecutionAccepted(id, hash) : Rejected(RejectionCodes.QuoteNotFound, $"Quote {id} has no execution.");
+}
