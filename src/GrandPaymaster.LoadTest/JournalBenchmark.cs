@@ -15,6 +15,9 @@ namespace GrandPaymaster.LoadTest;
 /// </summary>
 public static class JournalBenchmark
 {
+    /// <summary>Registration needs neither a chain nor keys: the benchmark measures the journal alone.</summary>
+    private static readonly PoolDependencies NoChain = new(_ => null, _ => [], TimeProvider.System, new PoolSettings());
+
     public sealed record Measurement(int Entities, int Events, TimeSpan Elapsed)
     {
         public double EventsPerSecond => Events / Elapsed.TotalSeconds;
@@ -30,7 +33,7 @@ public static class JournalBenchmark
         try
         {
             var pools = Enumerable.Range(1, entities)
-                .Select(i => (ChainId: new ChainId(i), Ref: system.ActorOf(ChainPoolActor.PropsFor(new ChainId(i)))))
+                .Select(i => (ChainId: new ChainId(i), Ref: system.ActorOf(ChainPoolActor.PropsFor(new ChainId(i), NoChain, ActorRefs.Nobody))))
                 .ToArray();
             // Warm-up: recovery and table creation are not what is measured.
             await Task.WhenAll(pools.Select(p => p.Ref.Ask<PoolState>(new PoolCommands.GetPoolState(p.ChainId), TimeSpan.FromSeconds(30))));

@@ -1,6 +1,7 @@
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Persistence;
 using GrandPaymaster.Domain.Common;
 
@@ -19,10 +20,11 @@ public static class ChainPoolHostingExtensions
     /// because it watches in-flight transactions nobody else asks about. Remember-entities lives in a
     /// journal of its own (see persistence HOCON) to keep sharding's rows out of the audit log.
     /// </summary>
-    public static AkkaConfigurationBuilder AddChainPools(this AkkaConfigurationBuilder builder, string role = "core") =>
+    public static AkkaConfigurationBuilder AddChainPools(this AkkaConfigurationBuilder builder, PoolDependencies deps, string role = "core") =>
         builder.WithShardRegion<ChainPoolRegion>(
             TypeName,
-            entityId => ChainPoolActor.PropsFor(new ChainId(long.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture))),
+            (_, registry, _) => entityId => ChainPoolActor.PropsFor(
+                new ChainId(long.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture)), deps, registry.Get<DappRegion>()),
             new PoolMessageExtractor(),
             new ShardOptions
             {

@@ -3,19 +3,19 @@ using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Money;
 
 namespace GrandPaymaster.Actors.Serialization;
 
 /// <summary>Money and quantities travel as decimal strings: JSON numbers lose precision past 2^53.</summary>
 internal sealed class BigIntegerJsonConverter : JsonConverter<BigInteger>
 {
-    public override BigInteger Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        var text = reader.GetString();
-        if (text is null || !BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            throw new JsonException($"'{text}' is not a decimal integer.");
-        return value;
-    }
+    public override BigInteger Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Parse(reader.GetString());
+
+    public static BigInteger Parse(string? text) =>
+        text is not null && BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new JsonException($"'{text}' is not a decimal integer.");
 
     public override void Write(Utf8JsonWriter writer, BigInteger value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
@@ -37,4 +37,86 @@ internal sealed class AddressJsonConverter : JsonConverter<Address>
 
     public override void Write(Utf8JsonWriter writer, Address value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.Value);
+}
+
+internal sealed class DappIdJsonConverter : JsonConverter<DappId>
+{
+    public override DappId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DappId.TryParse(reader.GetString(), out var id) ? id : throw new JsonException("Malformed dApp id.");
+
+    public override void Write(Utf8JsonWriter writer, DappId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
+
+    public override DappId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Read(ref reader, typeToConvert, options);
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, DappId value, JsonSerializerOptions options) =>
+        writer.WritePropertyName(value.Value);
+}
+
+internal sealed class QuoteIdJsonConverter : JsonConverter<QuoteId>
+{
+    public override QuoteId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        QuoteId.TryParse(reader.GetString(), out var id) ? id : throw new JsonException("Malformed quote id.");
+
+    public override void Write(Utf8JsonWriter writer, QuoteId value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
+
+    // Quote ids key the in-flight and execution maps of snapshots.
+    public override QuoteId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Read(ref reader, typeToConvert, options);
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, QuoteId value, JsonSerializerOptions options) =>
+        writer.WritePropertyName(value.Value);
+}
+
+/// <summary>Value types with a validating constructor: written as their single number or string.</summary>
+internal sealed class WeiJsonConverter : JsonConverter<Wei>
+{
+    public override Wei Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        new(BigIntegerJsonConverter.Parse(reader.GetString()));
+
+    public override void Write(Utf8JsonWriter writer, Wei value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.Value.ToString(CultureInfo.InvariantCulture));
+}
+
+internal sealed class BpsJsonConverter : JsonConverter<Bps>
+{
+    public override Bps Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(reader.GetInt32());
+
+    public override void Write(Utf8JsonWriter writer, Bps value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Value);
+}
+
+internal sealed class TokenAmountJsonConverter : JsonConverter<TokenAmount>
+{
+    public override TokenAmount Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var token = Enum.Parse<FeeToken>(doc.RootElement.GetProperty("Token").GetString()!);
+        return new TokenAmount(token, BigIntegerJsonConverter.Parse(doc.RootElement.GetProperty("Units").GetString()));
+    }
+
+    public override void Write(Utf8JsonWriter writer, TokenAmount value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("Token", value.Token.ToString());
+        writer.WriteString("Units", value.Units.ToString(CultureInfo.InvariantCulture));
+        writer.WriteEndObject();
+    }
+}
+
+internal sealed class ConversionRateJsonConverter : JsonConverter<ConversionRate>
+{
+    public override ConversionRate Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var token = Enum.Parse<FeeToken>(doc.RootElement.GetProperty("Token").GetString()!);
+        return new ConversionRate(token, BigIntegerJsonConverter.Parse(doc.RootElement.GetProperty("UnitsPerNativeCoin").GetString()));
+    }
+
+    public override void Write(Utf8JsonWriter writer, ConversionRate value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("Token", value.Token.ToString());
+        writer.WriteString("UnitsPerNativeCoin", value.UnitsPerNativeCoin.ToString(CultureInfo.InvariantCulture));
+        writer.WriteEndObject();
+    }
 }

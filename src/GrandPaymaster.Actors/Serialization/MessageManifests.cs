@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Pools;
 
 namespace GrandPaymaster.Actors.Serialization;
@@ -16,6 +17,37 @@ public static class MessageManifests
         ("pool.reply.worker-registration", typeof(PoolReplies.WorkerWalletRegistration)),
         ("pool.evt.worker-registered", typeof(PoolEvents.WorkerWalletRegistered)),
         ("pool.state", typeof(PoolState)),
+        ("pool.cmd.relay", typeof(PoolCommands.RelayTransaction)),
+        ("pool.evt.tx-submitted", typeof(PoolEvents.TxSubmitted)),
+        ("pool.evt.tx-broadcast-failed", typeof(PoolEvents.TxBroadcastFailed)),
+        ("pool.evt.tx-confirmed", typeof(PoolEvents.TxConfirmed)),
+        ("pool.evt.settlement-acked", typeof(PoolEvents.SettlementAcknowledged)),
+        ("dapp.cmd.register", typeof(DappCommands.Register)),
+        ("dapp.cmd.deposit", typeof(DappCommands.Deposit)),
+        ("dapp.cmd.get", typeof(DappCommands.GetDapp)),
+        ("dapp.cmd.quote", typeof(DappCommands.RequestQuote)),
+        ("dapp.cmd.execute", typeof(DappCommands.ExecuteQuote)),
+        ("dapp.cmd.quote-status", typeof(DappCommands.GetQuoteStatus)),
+        ("dapp.cmd.balances", typeof(DappCommands.GetBalances)),
+        ("dapp.cmd.relay-succeeded", typeof(DappCommands.RelaySucceeded)),
+        ("dapp.cmd.relay-failed", typeof(DappCommands.RelayFailed)),
+        ("dapp.cmd.settle", typeof(DappCommands.SettleFee)),
+        ("dapp.reply.rejected", typeof(DappReplies.Rejected)),
+        ("dapp.reply.registered", typeof(DappReplies.Registered)),
+        ("dapp.reply.balances", typeof(DappReplies.Balances)),
+        ("dapp.reply.view", typeof(DappReplies.DappView)),
+        ("dapp.reply.quote-issued", typeof(DappReplies.QuoteIssued)),
+        ("dapp.reply.execution-accepted", typeof(DappReplies.ExecutionAccepted)),
+        ("dapp.reply.quote-status", typeof(DappReplies.QuoteStatus)),
+        ("dapp.reply.settle-ack", typeof(DappReplies.SettleAck)),
+        ("dapp.evt.registered", typeof(DappEvents.DappRegistered)),
+        ("dapp.evt.deposited", typeof(DappEvents.FundsDeposited)),
+        ("dapp.evt.fee-quoted", typeof(DappEvents.FeeQuoted)),
+        ("dapp.evt.fee-deducted", typeof(DappEvents.FeeDeducted)),
+        ("dapp.evt.relay-submitted", typeof(DappEvents.RelaySubmitted)),
+        ("dapp.evt.fee-released", typeof(DappEvents.FeeReleased)),
+        ("dapp.evt.fee-settled", typeof(DappEvents.FeeSettled)),
+        ("dapp.state", typeof(DappState)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using GrandPaymaster.Domain.Common;
@@ -17,7 +18,12 @@ public sealed class PaymasterSerializer : SerializerWithStringManifest
 
     internal static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.General)
     {
-        Converters = { new BigIntegerJsonConverter(), new ChainIdJsonConverter(), new AddressJsonConverter() },
+        Converters =
+        {
+            new BigIntegerJsonConverter(), new ChainIdJsonConverter(), new AddressJsonConverter(), new DappIdJsonConverter(),
+            new QuoteIdJsonConverter(), new WeiJsonConverter(), new BpsJsonConverter(), new TokenAmountJsonConverter(),
+            new ConversionRateJsonConverter(), new JsonStringEnumConverter(),
+        },
     };
 
     public PaymasterSerializer(ExtendedActorSystem system) : base(system)

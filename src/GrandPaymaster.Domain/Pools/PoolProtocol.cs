@@ -1,4 +1,6 @@
+using System.Numerics;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Money;
 
 namespace GrandPaymaster.Domain.Pools;
 
@@ -22,6 +24,13 @@ public static class PoolCommands
 
     /// <summary>Asks for the pool's current state; answered with <see cref="PoolState"/>.</summary>
     public sealed record GetPoolState(ChainId ChainId) : IPoolCommand;
+
+    /// <summary>
+    /// From a dApp whose fee is held: send this call from a pool wallet. At-least-once: a second request
+    /// for the same quote is answered with the first transaction, never a second one.
+    /// </summary>
+    public sealed record RelayTransaction(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address To, string DataHex, BigInteger GasLimit, Wei MaxFeePerGas)
+        : IPoolCommand;
 }
 
 /// <summary>Replies a pool entity sends back.</summary>
@@ -42,4 +51,22 @@ public static class PoolEvents
 
     /// <summary>A hot wallet joined the pool's worker set.</summary>
     public sealed record WorkerWalletRegistered(ChainId ChainId, Address Wallet, Meta Meta) : IPoolEvent;
+
+    /// <summary>
+    /// A signed transaction, journaled before it is broadcast so that a crash can never lose a sent
+    /// transaction: the raw bytes let recovery broadcast it again.
+    /// </summary>
+    public sealed record TxSubmitted(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address Wallet, BigInteger Nonce, string TxHash, string RawTx, Meta Meta)
+        : IPoolEvent;
+
+    /// <summary>The node refused the transaction; it was never in the mempool and its nonce is free again.</summary>
+    public sealed record TxBroadcastFailed(ChainId ChainId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce, string Reason, Meta Meta)
+        : IPoolEvent;
+
+    /// <summary>The receipt as the chain reported it.</summary>
+    public sealed record TxConfirmed(ChainId ChainId, QuoteId QuoteId, DappId DappId, string TxHash, BigInteger GasUsed, Wei EffectiveGasPrice, bool Succeeded,
+        BigInteger BlockNumber, Meta Meta) : IPoolEvent;
+
+    /// <summary>The dApp recorded the settlement; the pool stops re-delivering it.</summary>
+    public sealed record SettlementAcknowledged(ChainId ChainId, QuoteId QuoteId, Meta Meta) : IPoolEvent;
 }

@@ -17,4 +17,6 @@ public sealed class ChainRpcDirectory
     }
 
     public IReadOnlyList<ConfiguredChain> All { get; }
+
+    public ConfiguredChain? Find(GrandPaymaster.Domain.Common.ChainId chainId) => All.FirstOrDefault(c => c.ChainId == chainId.Value);
 }

@@ -2,7 +2,11 @@ using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Persistence;
+using GrandPaymaster.Chain.Wallets;
+using GrandPaymaster.Node.Api;
+using GrandPaymaster.Node.Market;
 using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Node.Health;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -25,13 +29,19 @@ public static class NodeApp
 
         var gpm = builder.Configuration.GetSection(GpmOptions.Section).Get<GpmOptions>() ?? new GpmOptions();
         builder.Services.Configure<GpmOptions>(builder.Configuration.GetSection(GpmOptions.Section));
+        builder.Services.Configure<MarketOptions>(builder.Configuration.GetSection("Gpm:Market"));
+        builder.Services.Configure<List<OperatorOptions>>(builder.Configuration.GetSection("Gpm:Admin:Operators"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton(sp => new ChainRpcDirectory(gpm.EffectiveChains, sp.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName)));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequest.MaxBodyBytes);
 
-        // Hosted services start in registration order: chains first, then the actor system.
+        // Hosted services start in registration order: chains first, then the market, then the actor system.
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetHostedService>();
-        builder.Services.AddAkka(gpm.Node.ActorSystemName, akka => ConfigureAkka(akka, gpm));
+        builder.Services.AddSingleton<PolledMarketView>();
+        builder.Services.AddSingleton<IMarketView>(sp => sp.GetRequiredService<PolledMarketView>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PolledMarketView>());
+        builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) => ConfigureAkka(akka, gpm, sp));
         builder.Services.AddHostedService<PoolBootstrapService>();
 
         builder.Services.AddHealthChecks()
@@ -40,6 +50,10 @@ public static class NodeApp
             .AddCheck<ChainsHealthCheck>("chains", tags: [ReadyTag]);
 
         var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(context =>
+            Problems.Of(StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error; it was logged.").ExecuteAsync(context)));
+        app.MapDappApi();
+        app.MapAdminApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
@@ -49,8 +63,17 @@ public static class NodeApp
         return app;
     }
 
-    private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm)
+    private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm, IServiceProvider services)
     {
+        var clock = services.GetRequiredService<TimeProvider>();
+        var chains = services.GetRequiredService<ChainRpcDirectory>();
+        var wallets = new DevWallets(gpm.Wallets.DevSeed);
+        var poolDependencies = new PoolDependencies(
+            chainId => chains.Find(chainId)?.Clients.FirstOrDefault(),
+            chainId => Enumerable.Range(0, gpm.Wallets.WorkersPerChain).Select(i => wallets.PoolWorker(chainId.Value, i)).ToArray(),
+            clock,
+            new PoolSettings());
+
         akka.AddHocon(PersistenceHocon.For(gpm.Persistence.ToSettings()), HoconAddMode.Prepend)
             .AddHocon(PersistenceHocon.Load("akka.hocon"), HoconAddMode.Append)
             // Akka's log goes through Microsoft.Extensions.Logging, so one set of levels and sinks governs both.
@@ -65,7 +88,8 @@ public static class NodeApp
                 Roles = gpm.Node.EffectiveRoles.ToArray(),
                 SeedNodes = gpm.Node.SeedNodes.ToArray(),
             })
-            .AddChainPools()
+            .AddChainPools(poolDependencies)
+            .AddDapps(clock, new DappSettings())
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).

@@ -14,6 +14,9 @@ public sealed class ChainPoolActorTests : IDisposable
     private static readonly ChainId Chain = new(31337);
     private static readonly Address First = Address.Parse("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
     private static readonly Address Second = Address.Parse("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
+    /// <summary>A pool with no RPC endpoint and no keys: registration and queries work, relays would wait.</summary>
+    private static readonly PoolDependencies NoChain = new(_ => null, _ => [], TimeProvider.System, new PoolSettings());
+
     private readonly ITestOutputHelper _output;
     private readonly TempJournal _journal = new();
 
@@ -25,7 +28,7 @@ public sealed class ChainPoolActorTests : IDisposable
         PoolState before;
         using (var kit = new TestKit(_journal.Config, output: _output))
         {
-            var pool = kit.Sys.ActorOf(ChainPoolActor.PropsFor(Chain));
+            var pool = kit.Sys.ActorOf(ChainPoolActor.PropsFor(Chain, NoChain, ActorRefs.Nobody));
             Assert.True((await Register(pool, First)).Added);
             Assert.True((await Register(pool, Second)).Added);
             before = await pool.Ask<PoolState>(new PoolCommands.GetPoolState(Chain), TimeSpan.FromSeconds(20));
@@ -33,7 +36,7 @@ public sealed class ChainPoolActorTests : IDisposable
         }
 
         using var restarted = new TestKit(_journal.Config, output: _output);
-        var recovered = restarted.Sys.ActorOf(ChainPoolActor.PropsFor(Chain));
+        var recovered = restarted.Sys.ActorOf(ChainPoolActor.PropsFor(Chain, NoChain, ActorRefs.Nobody));
         var after = await recovered.Ask<PoolState>(new PoolCommands.GetPoolState(Chain), TimeSpan.FromSeconds(20));
 
         Assert.Equal([First, Second], after.Workers);
@@ -44,7 +47,7 @@ public sealed class ChainPoolActorTests : IDisposable
     public async Task Registering_a_known_wallet_again_writes_no_event()
     {
         using var kit = new TestKit(_journal.Config, output: _output);
-        var pool = kit.Sys.ActorOf(ChainPoolActor.PropsFor(Chain));
+        var pool = kit.Sys.ActorOf(ChainPoolActor.PropsFor(Chain, NoChain, ActorRefs.Nobody));
         await Register(pool, First);
         var rowsAfterFirst = JournalRows();
 
@@ -59,7 +62,7 @@ public sealed class ChainPoolActorTests : IDisposable
     public async Task Every_event_in_the_journal_names_who_registered_the_wallet_and_why()
     {
         using var kit = new TestKit(_journal.Config, output: _output);
-        var pool = kit.Sys.ActorOf(ChainPoolActor.PropsFor(Chain));
+        var pool = kit.Sys.ActorOf(ChainPoolActor.PropsFor(Chain, NoChain, ActorRefs.Nobody));
         await Register(pool, First);
 
         using var connection = new SqliteConnection(Actors.Persistence.PersistenceHocon.SqliteConnectionString(_journal.DataDirectory, "journal.db"));

@@ -1,0 +1,189 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Money;
+using GrandPaymaster.Domain.Pools;
+using static GrandPaymaster.Domain.Dapps.DappCommands;
+using static GrandPaymaster.Domain.Dapps.DappEvents;
+using static GrandPaymaster.Domain.Dapps.DappReplies;
+
+namespace GrandPaymaster.Actors.Dapps;
+
+/// <summary>Timings of a dApp entity.</summary>
+public sealed record DappSettings
+{
+    public TimeSpan QuoteValidity { get; init; } = TimeSpan.FromSeconds(60);
+    public int SnapshotEvery { get; init; } = 1_000;
+}
+
+/// <summary>
+/// The sharded, persistent entity of one dApp (<c>dapp-{id}</c>): prices quotes (kept in memory
+/// only; a quote moves no money), holds the max fee on execute (<see cref="FeeQuoted"/> and
+/// <see cref="FeeDeducted"/> in one write), asks its chain's pool to relay, and settles idempotently
+/// per quote. Replies go out only after the events they report are in the journal.
+/// </summary>
+public sealed class DappActor : ReceivePersistentActor, IWithTimers
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _pools;
+    private readonly TimeProvider _clock;
+    private readonly DappSettings _settings;
+    private readonly Dictionary<QuoteId, Quote> _quotes = new();
+    private readonly Dictionary<QuoteId, List<IActorRef>> _waiting = new();
+    private DappState _state;
+
+    public DappActor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings)
+    {
+        _pools = pools;
+        _clock = clock;
+        _settings = settings;
+        _state = DappState.Empty(id);
+        PersistenceId = PersistenceIdFor(id);
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is DappState snapshot) _state = snapshot;
+        });
+        Recover<IDappEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            // Holds whose relay never answered (a crash in between): ask again; the pool de-duplicates per quote.
+            foreach (var execution in _state.AwaitingRelay) RequestRelay(execution.Quote);
+        });
+
+        Command<RequestQuote>(OnRequestQuote);
+        Command<ExecuteQuote>(OnExecute);
+        Command<RelaySucceeded>(r => Conclude(r.QuoteId, _state.Decide(r, SystemMeta("relay submitted", r.QuoteId))));
+        Command<RelayFailed>(r => Conclude(r.QuoteId, _state.Decide(r, SystemMeta("relay failed", r.QuoteId))));
+        Command<SettleFee>(OnSettle);
+        Command<Register>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<Deposit>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<GetQuoteStatus>(q => Sender.Tell(_state.Query(q, _quotes.GetValueOrDefault(q.QuoteId))));
+        Command<GetBalances>(q => Sender.Tell(_state.Query(q)));
+        Command<GetDapp>(q => Sender.Tell(_state.Query(q)));
+        Command<PruneQuotes>(_ => PruneExpiredQuotes());
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed; recovery replays more events", PersistenceId));
+    }
+
+    public override string PersistenceId { get; }
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static string PersistenceIdFor(DappId id) => $"dapp-{id}";
+
+    public static Props PropsFor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings) =>
+        Props.Create(() => new DappActor(id, pools, clock, settings));
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Timers.StartPeriodicTimer("prune-quotes", PruneQuotes.Instance, TimeSpan.FromSeconds(30));
+    }
+
+    private DateTimeOffset Now => _clock.GetUtcNow();
+
+    private void OnRequestQuote(RequestQuote command)
+    {
+        var reply = _state.PriceQuote(command, QuoteId.New(_state.Id), Now, _settings.QuoteValidity);
+        if (reply is QuoteIssued issued) _quotes[issued.Quote.Id] = issued.Quote;
+        Sender.Tell(reply);
+    }
+
+    private void OnExecute(ExecuteQuote command)
+    {
+        var meta = new Meta(Now, $"dapp:{_state.Id}", "execute quote", command.QuoteId.Value);
+        var decision = _state.Decide(command, _quotes.GetValueOrDefault(command.QuoteId), meta);
+        switch (decision.Outcome)
+        {
+            case ExecuteOutcome.Answered:
+                Sender.Tell(decision.Reply);
+                break;
+            case ExecuteOutcome.InProgress:
+                Wait(command.QuoteId, Sender);
+                break;
+            case ExecuteOutcome.Deducted:
+                var sender = Sender;
+                var quote = _quotes[command.QuoteId];
+                PersistAllThen(decision.Events, () =>
+                {
+                    _quotes.Remove(command.QuoteId);
+                    Wait(command.QuoteId, sender);
+                    RequestRelay(quote);
+                });
+                break;
+        }
+    }
+
+    private void RequestRelay(Quote quote)
+    {
+        var breakdown = quote.Breakdown;
+        // The transaction may spend at most the buffered gas price the hold was sized for.
+        var maxFeePerGas = breakdown.GasPrice.Value * (Bps.Denominator + breakdown.Buffer.Value) / Bps.Denominator;
+        _pools.Tell(new PoolCommands.RelayTransaction(quote.Request.ChainId, quote.Id, _state.Id, quote.Request.To, quote.Request.DataHex,
+            breakdown.GasLimit, new Wei(maxFeePerGas)));
+    }
+
+    private void OnSettle(SettleFee command)
+    {
+        var decision = _state.Decide(command, SystemMeta("settle against receipt", command.QuoteId));
+        PersistAllThen(decision.Events, () =>
+        {
+            _pools.Tell(decision.Reply);
+            // An execute still waiting (its relay answer was lost in a crash) learns the hash here.
+            Answer(command.QuoteId, new ExecutionAccepted(command.QuoteId, command.TxHash));
+        });
+    }
+
+    private void Conclude(QuoteId quoteId, Decision decision) =>
+        PersistAllThen(decision.Events, () => Answer(quoteId, decision.Reply));
+
+    private void PersistThenReply(Decision decision, IActorRef replyTo) =>
+        PersistAllThen(decision.Events, () => replyTo.Tell(decision.Reply));
+
+    /// <summary>Persists the events (if any) as one atomic write, applies them, then runs <paramref name="then"/> once.</summary>
+    private void PersistAllThen(IReadOnlyList<IDappEvent> events, Action then)
+    {
+        if (events.Count == 0)
+        {
+            then();
+            return;
+        }
+
+        var remaining = events.Count;
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            if (--remaining == 0) then();
+        });
+    }
+
+    private void Wait(QuoteId quoteId, IActorRef replyTo)
+    {
+        if (!_waiting.TryGetValue(quoteId, out var list)) _waiting[quoteId] = list = [];
+        list.Add(replyTo);
+    }
+
+    private void Answer(QuoteId quoteId, IPaymasterMessage reply)
+    {
+        if (!_waiting.Remove(quoteId, out var list)) return;
+        foreach (var replyTo in list) replyTo.Tell(reply);
+    }
+
+    private void PruneExpiredQuotes()
+    {
+        var now = Now;
+        foreach (var (id, quote) in _quotes.ToArray())
+            if (quote.IsExpiredAt(now - TimeSpan.FromSeconds(5)))
+                _quotes.Remove(id);
+    }
+
+    private Meta SystemMeta(string reason, QuoteId quoteId) => Meta.System("pool", reason, Now, quoteId.Value);
+
+    private sealed class PruneQuotes
+    {
+        public static readonly PruneQuotes Instance = new();
+    }
+}

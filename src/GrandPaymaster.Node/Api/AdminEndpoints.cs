@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Hosting;
+using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Money;
+using Microsoft.Extensions.Options;
+using static GrandPaymaster.Domain.Dapps.DappCommands;
+using static GrandPaymaster.Domain.Dapps.DappReplies;
+
+namespace GrandPaymaster.Node.Api;
+
+/// <summary>An operator and the bearer token that identifies them (roles come with the admin issue).</summary>
+public sealed class OperatorOptions
+{
+    public string Id { get; set; } = "";
+    public string Token { get; set; } = "";
+}
+
+/// <summary>Bootstrap admin API (<c>/admin/v1</c>): operator bearer token from configuration; the operator id is in every event.</summary>
+public static class AdminEndpoints
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public static void MapAdminApi(this WebApplication app)
+    {
+        var admin = app.MapGroup("/admin/v1");
+        admin.MapPost("/dapps", RegisterAsync);
+        admin.MapPost("/dapps/{dappId}/deposits", DepositAsync);
+        admin.MapGet("/dapps/{dappId}", GetAsync);
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    {
+        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return problem;
+        body!.Allow("name", "surchargeBps", "reason");
+        var name = body.String("name", required: true, maxLength: 100);
+        var surcharge = body.Integer("surchargeBps", required: false, Bps.MinSurcharge.Value, Bps.MaxSurcharge.Value) ?? 3_000;
+        var reason = body.String("reason", required: false, maxLength: 256) ?? "dApp onboarding";
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+
+        var dappId = DappId.New();
+        var apiKey = ApiKeys.Issue(dappId);
+        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
+        var (_, refused) = await EdgeAsk.AskAsync<Registered>(await dapps.GetAsync(http.RequestAborted),
+            new Register(dappId, name!, DappState.HashApiKey(apiKey), new Bps(surcharge), meta), Timeout, http.RequestAborted);
+        return refused ?? Results.Json(new { dappId = dappId.Value, name, surchargeBps = surcharge, apiKey, note = "The API key is shown once; store it now." },
+            statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> DepositAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
+        TimeProvider clock)
+    {
+        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
+        if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return problem;
+        body!.Allow("token", "amount", "reference", "reason");
+        var token = body.Token("token");
+        var amount = body.Quantity("amount", required: true);
+        var reference = body.String("reference", required: false, maxLength: 128) ?? "";
+        var reason = body.String("reason", required: false, maxLength: 256) ?? "prepaid deposit";
+        if (amount is { IsZero: true }) body.Error("amount", "must be positive");
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+
+        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
+        var (balances, refused) = await EdgeAsk.AskAsync<Balances>(await dapps.GetAsync(http.RequestAborted),
+            new Deposit(id, new TokenAmount(token!.Value, amount!.Value), reference, meta), Timeout, http.RequestAborted);
+        return refused ?? Results.Json(Views.Balances(id.Value, balances!.Ledgers));
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators)
+    {
+        if (Authenticate(http, operators.Value) is null) return Unauthorized();
+        if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
+        var (view, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), new GetDapp(id), Timeout, http.RequestAborted);
+        if (refused is not null) return refused;
+        var balances = Views.Balances(view!.DappId.Value, view.Ledgers);
+        return Results.Json(new { dappId = view.DappId.Value, view.Name, surchargeBps = view.Surcharge.Value, view.RegisteredAt, view.OpenHolds, balances });
+    }
+
+    /// <summary>The operator id whose token is in the Authorization header, compared in constant time.</summary>
+    private static string? Authenticate(HttpContext http, IEnumerable<OperatorOptions> operators)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return null;
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..]));
+        return operators.FirstOrDefault(o => o.Token.Length > 0 && !string.IsNullOrEmpty(o.Id) &&
+                                             CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(o.Token))))?.Id;
+    }
+
+    private static IResult Unauthorized() =>
+        Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, "Send an operator token as 'Authorization: Bearer <token>'.");
+
+    private static IResult NotFound(string dappId) =>
+        Problems.Of(StatusCodes.Status404NotFound, RejectionCodes.DappNotFound, $"dApp {dappId} does not exist.");
+}

@@ -1,0 +1,137 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Hosting;
+using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Chain.Rpc;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Node.Hosting;
+using GrandPaymaster.Node.Market;
+using static GrandPaymaster.Domain.Dapps.DappCommands;
+using static GrandPaymaster.Domain.Dapps.DappReplies;
+
+namespace GrandPaymaster.Node.Api;
+
+/// <summary>The dApp API (<c>/v1</c>), authenticated with <c>X-Api-Key</c>.</summary>
+public static class DappEndpoints
+{
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ExecuteTimeout = TimeSpan.FromSeconds(20);
+    private static readonly BigInteger MinGasLimit = 21_000;
+    private static readonly BigInteger MaxGasLimit = 30_000_000;
+
+    public static void MapDappApi(this WebApplication app)
+    {
+        var v1 = app.MapGroup("/v1");
+        v1.MapPost("/quotes", CreateQuoteAsync);
+        v1.MapPost("/quotes/{quoteId}/execute", ExecuteAsync);
+        v1.MapGet("/quotes/{quoteId}", GetQuoteAsync);
+        v1.MapGet("/balances", GetBalancesAsync);
+    }
+
+    private static async Task<IResult> CreateQuoteAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IMarketView market, ChainRpcDirectory chains)
+    {
+        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return problem;
+
+        body!.Allow("chainId", "sender", "to", "data", "value", "gasLimit", "feeToken");
+        var chainId = body.ChainId("chainId");
+        var sender = body.Address("sender");
+        var to = body.Address("to");
+        var data = body.HexData("data");
+        var value = body.Quantity("value", required: false);
+        var gasLimit = body.Quantity("gasLimit", required: false);
+        var token = body.Token("feeToken");
+        if (value is { IsZero: false }) body.Error("value", "must be 0: the paymaster pays gas, not value");
+        if (gasLimit is { } limit && (limit < MinGasLimit || limit > MaxGasLimit)) body.Error("gasLimit", $"must be between {MinGasLimit} and {MaxGasLimit}");
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+
+        var chain = chains.Find(chainId!.Value);
+        if (chain is null) return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
+        if (market.GasPrice(chainId.Value) is not { } gasPrice || market.Rate(chainId.Value, token!.Value) is not { } rate)
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "pool_unavailable", $"No market data for chain {chainId} yet; retry shortly.");
+
+        if (gasLimit is null)
+        {
+            var (estimate, simulationProblem) = await EstimateAsync(chain, to!.Value, data!, http.RequestAborted);
+            if (simulationProblem is not null) return simulationProblem;
+            gasLimit = estimate;
+        }
+
+        var request = new QuoteRequest(chainId.Value, sender!.Value, to!.Value, data!, gasLimit!.Value, token.Value);
+        var command = new RequestQuote(dappId, DappState.HashApiKey(key), request, new MarketInputs(gasPrice, market.Buffer(chainId.Value), rate));
+        var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(await dapps.GetAsync(http.RequestAborted), command, QueryTimeout, http.RequestAborted);
+        return refused ?? Results.Json(Views.Quote(issued!.Quote), statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, IRequiredActor<DappRegion> dapps)
+    {
+        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
+        var idempotencyKey = http.Request.Headers["Idempotency-Key"].ToString();
+        if (idempotencyKey.Length is 0 or > 128 || idempotencyKey.Any(c => c is < '!' or > '~'))
+            return Problems.Invalid(new Dictionary<string, string[]> { ["Idempotency-Key"] = ["header is required: 1–128 printable ASCII characters"] });
+
+        var (body, problem) = await JsonRequest.ReadAsync(http, allowEmpty: true);
+        if (problem is not null) return problem;
+        body!.Allow("clientReference");
+        var reference = body.String("clientReference", required: false, maxLength: 128);
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+        if (!QuoteId.TryParse(quoteId, out var id) || id.Dapp != dappId) return QuoteNotFound(quoteId);
+
+        // Same key and same request replay; same key and another request conflict (the hash tells them apart).
+        var requestHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{id.Value}\n{reference}")));
+        var command = new ExecuteQuote(dappId, DappState.HashApiKey(key), id, idempotencyKey, requestHash, reference);
+        var (accepted, refused) = await EdgeAsk.AskAsync<ExecutionAccepted>(await dapps.GetAsync(http.RequestAborted), command, ExecuteTimeout, http.RequestAborted);
+        return refused ?? Results.Json(new { quoteId = accepted!.QuoteId.Value, txHash = accepted.TxHash, status = "submitted" },
+            statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> GetQuoteAsync(HttpContext http, string quoteId, IRequiredActor<DappRegion> dapps)
+    {
+        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
+        if (!QuoteId.TryParse(quoteId, out var id) || id.Dapp != dappId) return QuoteNotFound(quoteId);
+        var (status, refused) = await EdgeAsk.AskAsync<QuoteStatus>(await dapps.GetAsync(http.RequestAborted),
+            new GetQuoteStatus(dappId, DappState.HashApiKey(key), id), QueryTimeout, http.RequestAborted);
+        return refused ?? Results.Json(Views.Status(status!.Quote, status.Execution));
+    }
+
+    private static async Task<IResult> GetBalancesAsync(HttpContext http, IRequiredActor<DappRegion> dapps)
+    {
+        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
+        var (balances, refused) = await EdgeAsk.AskAsync<Balances>(await dapps.GetAsync(http.RequestAborted),
+            new GetBalances(dappId, DappState.HashApiKey(key)), QueryTimeout, http.RequestAborted);
+        return refused ?? Results.Json(Views.Balances(dappId.Value, balances!.Ledgers));
+    }
+
+    /// <summary>Simulates the call when the dApp gave no gas limit; a revert is the dApp's problem, an outage ours.</summary>
+    private static async Task<(BigInteger? GasLimit, IResult? Problem)> EstimateAsync(ConfiguredChain chain, Address to, string data, CancellationToken ct)
+    {
+        foreach (var client in chain.Clients)
+        {
+            try
+            {
+                var estimate = await client.EstimateGasAsync(new CallRequest(to.Value, Chain.Encoding.Hex.Decode(data)), ct);
+                return (BigInteger.Max(estimate, MinGasLimit), null);
+            }
+            catch (RpcRevertException e)
+            {
+                return (null, Problems.Of(StatusCodes.Status422UnprocessableEntity, "simulation_reverted",
+                    e.Reason is null ? "The call reverts when simulated." : $"The call reverts when simulated: {e.Reason}"));
+            }
+            catch (RpcException)
+            {
+                // Try the chain's next endpoint.
+            }
+        }
+
+        return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, "pool_unavailable", $"Chain {chain.Name} cannot simulate the call right now."));
+    }
+
+    private static IResult Unauthorized() =>
+        Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, $"Send a valid API key in the {ApiKeys.Header} header.");
+
+    private static IResult QuoteNotFound(string quoteId) =>
+        Problems.Of(StatusCodes.Status404NotFound, RejectionCodes.QuoteNotFound, $"Quote {quoteId} does not exist.");
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Money;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace GrandPaymaster.Node.Api;
+
+/// <summary>
+/// Reads and validates a JSON request body field by field, collecting every error so the dApp sees
+/// them all at once. Nothing reaches an actor until <see cref="Errors"/> is empty.
+/// </summary>
+public sealed class JsonRequest
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    private static readonly BigInteger Uint256Max = BigInteger.Pow(2, 256) - 1;
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+    private readonly JsonElement _root;
+
+    private JsonRequest(JsonElement root) => _root = root;
+
+    public bool IsValid => _errors.Count == 0;
+
+    public IReadOnlyDictionary<string, string[]> Errors => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+
+    /// <summary>The parsed body, or a problem answer (wrong content type, too large, malformed JSON, not an object).</summary>
+    public static async Task<(JsonRequest? Request, IResult? Problem)> ReadAsync(HttpContext http, bool allowEmpty = false)
+    {
+        if (http.Request.ContentLength is > MaxBodyBytes) return (null, TooLarge());
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge());
+        }
+
+        if (body.Length == 0 && allowEmpty) return (new JsonRequest(JsonDocument.Parse("{}").RootElement), null);
+        var mediaType = http.Request.ContentType?.Split(';')[0].Trim();
+        if (!string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+            return (null, Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "Send the body as application/json."));
+
+        try
+        {
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return (null, Problems.Of(StatusCodes.Status400BadRequest, "invalid_request", "The body must be a JSON object."));
+            return (new JsonRequest(document.RootElement.Clone()), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.Of(StatusCodes.Status400BadRequest, "invalid_request", $"The body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    /// <summary>Every field not named here is an error: a typo must not be silently ignored.</summary>
+    public JsonRequest Allow(params string[] names)
+    {
+        foreach (var property in _root.EnumerateObject())
+            if (!names.Contains(property.Name, StringComparer.Ordinal))
+                Error(property.Name, "is not a known field");
+        return this;
+    }
+
+    public string? String(string name, bool required, int maxLength)
+    {
+        if (!Present(name, required, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.String) return Error<string>(name, "must be a string");
+        var text = value.GetString()!;
+        if (required && text.Trim().Length == 0) return Error<string>(name, "must not be empty");
+        return text.Length > maxLength ? Error<string>(name, $"must be at most {maxLength} characters") : text;
+    }
+
+    public Address? Address(string name)
+    {
+        var text = String(name, required: true, maxLength: 42);
+        if (text is null) return null;
+        if (Domain.Common.Address.TryParse(text, out var address)) return address;
+        Error(name, "must be a 0x-prefixed 20-byte hex address");
+        return null;
+    }
+
+    public ChainId? ChainId(string name)
+    {
+        var value = Quantity(name, required: true);
+        if (value is null) return null;
+        if (value <= 0 || value > long.MaxValue) return Error<ChainId>(name, "must be a positive chain id");
+        return new ChainId((long)value.Value);
+    }
+
+    public FeeToken? Token(string name)
+    {
+        var text = String(name, required: true, maxLength: 16);
+        if (text is null) return null;
+        return FeeTokens.TryParse(text, out var token) ? token : Error<FeeToken>(name, "must be USDT or VCN");
+    }
+
+    /// <summary>Call data: <c>0x</c>-prefixed hex with an even number of digits; absent means empty.</summary>
+    public string? HexData(string name)
+    {
+        if (!Present(name, required: false, out var value)) return "0x";
+        if (value.ValueKind != JsonValueKind.String) return Error<string>(name, "must be a 0x-prefixed hex string");
+        var text = value.GetString()!;
+        if (!text.StartsWith("0x", StringComparison.Ordinal)) return Error<string>(name, "must start with 0x");
+        if (text.Length % 2 != 0) return Error<string>(name, "must have an even number of hex digits");
+        for (var i = 2; i < text.Length; i++)
+            if (!Uri.IsHexDigit(text[i])) return Error<string>(name, $"has a non-hex character at position {i}");
+        return text.ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// A non-negative integer below 2^256: a JSON integer, a decimal string or a <c>0x</c> hex string.
+    /// Amounts should be strings: JSON numbers above 2^53 lose precision in most clients.
+    /// </summary>
+    public BigInteger? Quantity(string name, bool required)
+    {
+        if (!Present(name, required, out var value)) return null;
+        BigInteger parsed;
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number when BigInteger.TryParse(value.GetRawText(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out parsed):
+                break;
+            case JsonValueKind.String when TryParseQuantityText(value.GetString()!, out parsed):
+                break;
+            default:
+                return Error<BigInteger>(name, "must be a non-negative integer (decimal string, 0x hex string or JSON integer)");
+        }
+
+        if (parsed.Sign < 0) return Error<BigInteger>(name, "must not be negative");
+        return parsed > Uint256Max ? Error<BigInteger>(name, "must be below 2^256") : parsed;
+    }
+
+    public int? Integer(string name, bool required, int min, int max)
+    {
+        if (!Present(name, required, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number)) return Error<int>(name, "must be an integer");
+        return number < min || number > max ? Error<int>(name, $"must be between {min} and {max}") : number;
+    }
+
+    public void Error(string name, string message)
+    {
+        if (!_errors.TryGetValue(name, out var list)) _errors[name] = list = [];
+        list.Add(message);
+    }
+
+    private bool Present(string name, bool required, out JsonElement value)
+    {
+        if (_root.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null) return true;
+        if (required) Error(name, "is required");
+        return false;
+    }
+
+    private T? Error<T>(string name, string message) where T : struct
+    {
+        Error(name, message);
+        return null;
+    }
+
+    private string? Error<T>(string name, string message, bool _ = false) where T : class
+    {
+        Error(name, message);
+        return null;
+    }
+
+    private static bool TryParseQuantityText(string text, out BigInteger value)
+    {
+        value = default;
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            var digits = text[2..];
+            return digits.Length is > 0 and <= 64 && digits.All(Uri.IsHexDigit) &&
+                   BigInteger.TryParse("0" + digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+        }
+
+        return text.Length is > 0 and <= 80 && (text[0] == '-' ? text.Skip(1) : text).All(char.IsAsciiDigit) && text != "-" &&
+               BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static IResult TooLarge() =>
+        Problems.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"Request bodies are limited to {MaxBodyBytes / 1024} KiB.");
+}

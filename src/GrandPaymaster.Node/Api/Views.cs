@@ -1,0 +1,83 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Money;
+
+namespace GrandPaymaster.Node.Api;
+
+/// <summary>The JSON shapes of the dApp API. Amounts are decimal strings of base units: exact in every client.</summary>
+public static class Views
+{
+    public static object Quote(Quote quote) => new
+    {
+        quoteId = quote.Id.Value,
+        chainId = quote.Request.ChainId.Value,
+        feeToken = quote.Request.Token.Symbol(),
+        maxFee = Units(quote.Breakdown.MaxFee),
+        expiresAt = quote.ExpiresAt,
+        breakdown = new
+        {
+            gasLimit = Text(quote.Breakdown.GasLimit),
+            gasPrice = Text(quote.Breakdown.GasPrice.Value),
+            bufferBps = quote.Breakdown.Buffer.Value,
+            surchargeBps = quote.Breakdown.Surcharge.Value,
+            rate = new { unitsPerNativeCoin = Text(quote.Breakdown.Rate.UnitsPerNativeCoin), token = quote.Breakdown.Rate.Token.Symbol() },
+        },
+    };
+
+    public static object Status(Quote quote, Execution? execution)
+    {
+        var timeline = new List<object> { new { stage = "quoted", at = quote.IssuedAt } };
+        if (execution is not null)
+        {
+            timeline.Add(new { stage = "deducted", at = execution.DeductedAt, amount = Units(execution.Hold) });
+            if ((execution.TxHash ?? execution.Settlement?.TxHash) is { } hash)
+                timeline.Add(new { stage = "submitted", at = execution.SubmittedAt ?? execution.Settlement!.ConfirmedAt, txHash = hash });
+            if (execution.Settlement is { } s)
+            {
+                timeline.Add(new
+                {
+                    stage = "confirmed", at = s.ConfirmedAt, txHash = s.TxHash, blockNumber = Text(s.BlockNumber), gasUsed = Text(s.GasUsed),
+                    effectiveGasPrice = Text(s.EffectiveGasPrice.Value), succeeded = s.Succeeded,
+                });
+                timeline.Add(new
+                {
+                    stage = "settled", at = s.SettledAt, actualCostWei = Text(s.Amounts.ActualCost.Value), fee = Units(s.Amounts.Fee),
+                    refund = Units(s.Amounts.Refund), shortfall = Units(s.Amounts.Shortfall), surchargeRevenue = Units(s.Amounts.SurchargeRevenue),
+                });
+            }
+
+            if (execution.Release is { } r) timeline.Add(new { stage = "released", at = r.At, reason = r.Reason, amount = Units(execution.Hold) });
+        }
+
+        return new
+        {
+            quoteId = quote.Id.Value,
+            status = execution?.Status.ToString().ToLowerInvariant() ?? "quoted",
+            chainId = quote.Request.ChainId.Value,
+            feeToken = quote.Request.Token.Symbol(),
+            maxFee = Units(quote.Breakdown.MaxFee),
+            txHash = execution?.TxHash ?? execution?.Settlement?.TxHash,
+            timeline,
+        };
+    }
+
+    public static object Balances(string dappId, ImmutableDictionary<FeeToken, Ledger> ledgers) => new
+    {
+        dappId,
+        balances = FeeTokens.All.ToDictionary(t => t.Symbol(), t => Ledger(ledgers.GetValueOrDefault(t, Domain.Dapps.Ledger.Empty))),
+    };
+
+    private static object Ledger(Ledger l) => new
+    {
+        deposited = Text(l.Deposited),
+        available = Text(l.Available),
+        held = Text(l.Held),
+        settled = Text(l.Settled),
+        shortfall = Text(l.Shortfall),
+    };
+
+    private static string Units(TokenAmount amount) => Text(amount.Units);
+
+    private static string Text(System.Numerics.BigInteger value) => value.ToString(CultureInfo.InvariantCulture);
+}
