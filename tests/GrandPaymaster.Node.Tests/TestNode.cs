@@ -21,6 +21,8 @@ public sealed class TestNode : IAsyncDisposable
     public WebApplication App { get; }
     public string DataDirectory { get; }
     public HttpClient Http { get; }
+    public PaymasterClient Client => new(Http);
+    public JournalProbe Journal => new(DataDirectory);
 
     public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains)
     {
@@ -33,6 +35,9 @@ public sealed class TestNode : IAsyncDisposable
             "--Gpm:Node:Port=0",
             $"--Gpm:Persistence:DataDirectory={dataDirectory}",
             "--Logging:LogLevel:Default=Warning",
+            "--Gpm:Admin:Operators:0:Id=tester",
+            $"--Gpm:Admin:Operators:0:Token={PaymasterClient.OperatorToken}",
+            "--Gpm:Market:PollInterval=00:00:00.250",
         };
         var i = 0;
         foreach (var (name, chainId, url) in chains)

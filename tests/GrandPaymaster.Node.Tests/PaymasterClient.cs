@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace GrandPaymaster.Node.Tests;
+
+/// <summary>What a dApp developer and an operator do over HTTP, as the tests need it.</summary>
+public sealed class PaymasterClient(HttpClient http)
+{
+    public const string OperatorToken = "test-operator-token";
+
+    public HttpClient Http => http;
+
+    public async Task<(string DappId, string ApiKey)> RegisterDappAsync(string name = "Acme", int surchargeBps = 3_000)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "/admin/v1/dapps", new { name, surchargeBps }, bearer: OperatorToken);
+        var json = await ExpectAsync(response, HttpStatusCode.Created);
+        return (json.GetProperty("dappId").GetString()!, json.GetProperty("apiKey").GetString()!);
+    }
+
+    public async Task<JsonElement> DepositAsync(string dappId, string token, string amount)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/deposits", new { token, amount, reference = "test" }, bearer: OperatorToken);
+        return await ExpectAsync(response, HttpStatusCode.OK);
+    }
+
+    public Task<HttpResponseMessage> QuoteAsync(string apiKey, object body) => SendAsync(HttpMethod.Post, "/v1/quotes", body, apiKey: apiKey);
+
+    public Task<HttpResponseMessage> ExecuteAsync(string apiKey, string quoteId, string idempotencyKey, object? body = null) =>
+        SendAsync(HttpMethod.Post, $"/v1/quotes/{quoteId}/execute", body, apiKey: apiKey, idempotencyKey: idempotencyKey);
+
+    public async Task<JsonElement> QuoteStatusAsync(string apiKey, string quoteId)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"/v1/quotes/{quoteId}", null, apiKey: apiKey);
+        return await ExpectAsync(response, HttpStatusCode.OK);
+    }
+
+    public async Task<JsonElement> BalancesAsync(string apiKey)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "/v1/balances", null, apiKey: apiKey);
+        return await ExpectAsync(response, HttpStatusCode.OK);
+    }
+
+    /// <summary>Polls the quote until it reaches <paramref name="status"/>.</summary>
+    public async Task<JsonElement> WaitForStatusAsync(string apiKey, string quoteId, string status, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            var quote = await QuoteStatusAsync(apiKey, quoteId);
+            if (quote.GetProperty("status").GetString() == status) return quote;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Quote {quoteId} is {quote.GetProperty("status")}, not {status}: {quote}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, string? apiKey = null, string? bearer = null,
+        string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+        if (apiKey is not null) request.Headers.Add("X-Api-Key", apiKey);
+        if (bearer is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await http.SendAsync(request);
+    }
+
+    public static async Task<JsonElement> ExpectAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
