@@ -11,6 +11,9 @@ public sealed class NodeFixture : IAsyncLifetime
     /// <summary>Runtime code <c>PUSH1 1 PUSH1 0 SSTORE STOP</c>: a call that really spends gas (a storage write).</summary>
     public const string StoreOneCode = "0x6001600055" + "00";
 
+    /// <summary>Short, so a test can watch a quote expire; the flows execute right after quoting.</summary>
+    public static readonly TimeSpan QuoteValidity = TimeSpan.FromSeconds(5);
+
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-flow-" + Guid.NewGuid().ToString("N"));
 
     public HttpClient ChainHttp { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
@@ -39,7 +42,7 @@ public sealed class NodeFixture : IAsyncLifetime
                 [(wallets.PoolWorker(chain.Spec.ChainId, 0).Address, 100 * DevnetFunder.Ether), (wallets.PoolWorker(chain.Spec.ChainId, 1).Address, 100 * DevnetFunder.Ether)]);
         }
 
-        Node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(Chains));
+        Node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(Chains), $"--Gpm:Quotes:Validity={QuoteValidity}");
         await Node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60));
     }
 

@@ -24,7 +24,7 @@ public sealed class TestNode : IAsyncDisposable
     public PaymasterClient Client => new(Http);
     public JournalProbe Journal => new(DataDirectory);
 
-    public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains)
+    public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, params string[] extraArgs)
     {
         // The data directory doubles as content root, so the node's appsettings.json does not leak in.
         Directory.CreateDirectory(dataDirectory);
@@ -48,6 +48,7 @@ public sealed class TestNode : IAsyncDisposable
             i++;
         }
 
+        args.AddRange(extraArgs);
         var app = NodeApp.Build(args.ToArray());
         await app.StartAsync();
         return new TestNode(app, dataDirectory);

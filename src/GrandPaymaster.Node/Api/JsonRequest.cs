@@ -27,7 +27,7 @@ public sealed class JsonRequest
     /// <summary>The parsed body, or a problem answer (wrong content type, too large, malformed JSON, not an object).</summary>
     public static async Task<(JsonRequest? Request, IResult? Problem)> ReadAsync(HttpContext http, bool allowEmpty = false)
     {
-        if (http.Request.ContentLength is > MaxBodyBytes) return (null, TooLarge());
+        if (http.Request.ContentLength is > MaxBodyBytes) return (null, TooLarge(http));
         byte[] body;
         try
         {
@@ -37,7 +37,7 @@ public sealed class JsonRequest
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge());
+            return (null, TooLarge(http));
         }
 
         if (body.Length == 0 && allowEmpty) return (new JsonRequest(JsonDocument.Parse("{}").RootElement), null);
@@ -181,6 +181,10 @@ public sealed class JsonRequest
                BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
 
-    private static IResult TooLarge() =>
-        Problems.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"Request bodies are limited to {MaxBodyBytes / 1024} KiB.");
+    /// <summary>The unread body stays on the connection, so the connection is closed rather than reused.</summary>
+    private static IResult TooLarge(HttpContext http)
+    {
+        http.Response.Headers.Connection = "close";
+        return Problems.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"Request bodies are limited to {MaxBodyBytes / 1024} KiB.");
+    }
 }

@@ -18,6 +18,13 @@ public sealed class GpmOptions
         : DevnetChainSpec.Defaults.Select(spec => new ChainOptions { Name = spec.Name, ChainId = spec.ChainId, RpcUrls = [spec.RpcUrl.ToString()] }).ToArray();
     public DevnetOptions Devnet { get; set; } = new();
     public WalletOptions Wallets { get; set; } = new();
+    public QuoteOptions Quotes { get; set; } = new();
+}
+
+/// <summary>How long a quote can be executed after it is issued.</summary>
+public sealed class QuoteOptions
+{
+    public TimeSpan Validity { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>Remoting and cluster membership of this node.</summary>

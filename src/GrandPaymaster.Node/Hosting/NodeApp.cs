@@ -89,7 +89,7 @@ public static class NodeApp
                 SeedNodes = gpm.Node.SeedNodes.ToArray(),
             })
             .AddChainPools(poolDependencies)
-            .AddDapps(clock, new DappSettings())
+            .AddDapps(clock, new DappSettings { QuoteValidity = gpm.Quotes.Validity })
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).
