@@ -1,43 +1,137 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
 using GrandPaymaster.LoadTest;
+using GrandPaymaster.LoadTest.Engine;
+using HdrHistogram;
 
-// Baselines for later targets: how fast this machine writes our journal and serves bare HTTP.
-// Usage: GrandPaymaster.LoadTest [--seconds N] [--concurrency N] [--entities N] [--events N]
+// scripts/build.sh bench: journal and bare-HTTP baselines, then the quote and whole-flow scenarios
+// against a real node on two anvil chains, all in one run so the ratios compare like with like.
+// Usage: GrandPaymaster.LoadTest [--quick] [--quote-rate N] [--flow-rate N] [--flow-seconds N] [--report DIR]
 var options = BenchOptions.Parse(args);
-Console.WriteLine($"Grand Paymaster benchmarks on {Environment.ProcessorCount} cores, {DateTimeOffset.UtcNow:u}");
+var invariant = CultureInfo.InvariantCulture;
+Console.WriteLine($"Grand Paymaster benchmarks on {Environment.ProcessorCount} cores, {DateTimeOffset.UtcNow:u}{(options.Quick ? " (quick)" : "")}");
 Console.WriteLine();
 
-var journal = await JournalBenchmark.RunAsync(options.Entities, options.EventsPerEntity);
-Console.WriteLine("journal write throughput (SQLite WAL, one event per write)");
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"  {journal.Events} events from {journal.Entities} persistent actors in {journal.Elapsed.TotalSeconds:0.00} s = {journal.EventsPerSecond:0} events/s"));
+var journal = await JournalBenchmark.RunAsync(entities: 20, eventsPerEntity: options.Quick ? 100 : 250);
+Console.WriteLine(string.Create(invariant,
+    $"journal write throughput (SQLite WAL, one event per write): {journal.Events} events from {journal.Entities} persistent actors in {journal.Elapsed.TotalSeconds:0.00} s = {journal.EventsPerSecond:0} events/s"));
+
+await using var bench = await PaymasterBench.StartAsync(maxConnections: 256);
+var closedLoop = TimeSpan.FromSeconds(options.Quick ? 4 : 10);
+var bare = await ClosedLoop.RunAsync(async () =>
+{
+    using var response = await bench.Http.GetAsync("/health/live");
+    return response.IsSuccessStatusCode;
+}, concurrency: 32, TimeSpan.FromSeconds(2), closedLoop);
+var quoteBody = bench.QuoteBody();
+var quotesMax = await ClosedLoop.RunAsync(async () =>
+{
+    using var response = await bench.SendAsync(HttpMethod.Post, "/v1/quotes", quoteBody, apiKey: bench.ApiKey);
+    return response.StatusCode == System.Net.HttpStatusCode.Created;
+}, concurrency: 32, TimeSpan.FromSeconds(2), closedLoop);
+var ratio = quotesMax.RequestsPerSecond / bare.RequestsPerSecond;
+Console.WriteLine(string.Create(invariant,
+    $"bare HTTP (GET /health/live, 32 connections, closed loop): {bare.RequestsPerSecond:0} requests/s ({bare.Errors} errors)"));
+Console.WriteLine(string.Create(invariant,
+    $"quote endpoint (POST /v1/quotes, 32 connections, closed loop): {quotesMax.RequestsPerSecond:0} requests/s ({quotesMax.Errors} errors) = {ratio:P0} of bare HTTP"));
 Console.WriteLine();
 
-var http = await HttpBenchmark.RunAsync(options.Concurrency, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(options.Seconds));
-Console.WriteLine($"bare HTTP throughput (GET {http.Path}, {options.Concurrency} connections, closed loop)");
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"  {http.Requests} requests ({http.Errors} errors) in {http.Elapsed.TotalSeconds:0.00} s = {http.RequestsPerSecond:0} requests/s"));
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"  latency p50 {Ms(http, 50)} ms, p99 {Ms(http, 99)} ms, max {http.LatencyMicros.GetValueAtPercentile(100) / 1000.0:0.00} ms"));
-return 0;
+var quotes = await OpenModelRunner.RunAsync(new Scenario("quotes (open model)", async (_, ct) =>
+{
+    using var response = await bench.SendAsync(HttpMethod.Post, "/v1/quotes", quoteBody, apiKey: bench.ApiKey, ct: ct);
+    return response.StatusCode == System.Net.HttpStatusCode.Created ? StepResult.Ok() : StepResult.Fail($"HTTP {(int)response.StatusCode}");
+})
+{
+    Rate = options.QuoteRate,
+    WarmUp = TimeSpan.FromSeconds(3),
+    Duration = TimeSpan.FromSeconds(options.Quick ? 10 : 30),
+    MaxInFlight = 500,
+});
 
-static string Ms(HttpBenchmark.Measurement r, double percentile) =>
-    (r.LatencyMicros.GetValueAtPercentile(percentile) / 1000.0).ToString("0.00", CultureInfo.InvariantCulture);
+var executeLatency = new LongHistogram(TimeStamp.Seconds(60), 3);
+var executed = 0L;
+var flow = await OpenModelRunner.RunAsync(new Scenario("sponsored tx: quote + execute (open model)", async (sequence, ct) =>
+{
+    using var quote = await bench.SendAsync(HttpMethod.Post, "/v1/quotes", quoteBody, apiKey: bench.ApiKey, ct: ct);
+    if (quote.StatusCode != System.Net.HttpStatusCode.Created) return StepResult.Fail($"quote HTTP {(int)quote.StatusCode}");
+    var quoteId = JsonDocument.Parse(await quote.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("quoteId").GetString();
+    var started = Stopwatch.GetTimestamp();
+    using var execute = await bench.SendAsync(HttpMethod.Post, $"/v1/quotes/{quoteId}/execute", null, apiKey: bench.ApiKey,
+        idempotencyKey: $"bench-{sequence}", ct: ct);
+    var micros = (Stopwatch.GetTimestamp() - started) * 1_000_000 / Stopwatch.Frequency;
+    lock (executeLatency) executeLatency.RecordValue(micros);
+    if (execute.StatusCode != System.Net.HttpStatusCode.Accepted) return StepResult.Fail($"execute HTTP {(int)execute.StatusCode}");
+    Interlocked.Increment(ref executed);
+    return StepResult.Ok();
+})
+{
+    Rate = options.FlowRate,
+    WarmUp = TimeSpan.FromSeconds(5),
+    Duration = TimeSpan.FromSeconds(options.FlowSeconds),
+    MaxInFlight = 1_000,
+});
 
-internal sealed record BenchOptions(int Seconds, int Concurrency, int Entities, int EventsPerEntity)
+// Every executed transaction must settle: nothing held once the chain has mined them all.
+var settleDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+JsonElement ledger;
+do
+{
+    ledger = await bench.BalancesAsync();
+    if (ledger.GetProperty("held").GetString() == "0") break;
+    await Task.Delay(500);
+} while (DateTime.UtcNow < settleDeadline);
+
+BigInteger Units(string name) => BigInteger.Parse(ledger.GetProperty(name).GetString()!, invariant);
+var lawHolds = Units("deposited") == Units("available") + Units("held") + Units("settled");
+
+TextReport.Write(Console.Out, [quotes, flow]);
+var executeP95 = executeLatency.GetValueAtPercentile(95) / 1000.0;
+var executeP99 = executeLatency.GetValueAtPercentile(99) / 1000.0;
+Console.WriteLine(string.Create(invariant, $"execute latency (flow scenario): p50 {executeLatency.GetValueAtPercentile(50) / 1000.0:0.00} ms, p95 {executeP95:0.00} ms, p99 {executeP99:0.00} ms"));
+Console.WriteLine(string.Create(invariant,
+    $"after the run: {executed} executed (incl. warm-up), held {ledger.GetProperty("held").GetString()}, settled fees {ledger.GetProperty("settled").GetString()} USDT units, ledger law {(lawHolds ? "holds" : "BROKEN")}"));
+Console.WriteLine();
+
+var checks = new (string Target, bool Met, string Figure)[]
+{
+    ("quote endpoint >= 50% of bare HTTP requests/s", ratio >= 0.5, ratio.ToString("P0", invariant)),
+    ($"quote p99 <= 10 ms at {options.QuoteRate}/s", quotes.Latency.P99Ms <= 10, quotes.Latency.P99Ms.ToString("0.00 ms", invariant)),
+    ($"flow success >= 99.9% at {options.FlowRate} tx/s for {options.FlowSeconds} s", flow.Requests > 0 && flow.SuccessRatio >= 0.999, flow.SuccessRatio.ToString("P2", invariant)),
+    ("execute p95 <= 100 ms", executeP95 <= 100, executeP95.ToString("0.00 ms", invariant)),
+    ("every executed transaction settled, ledger law holds", lawHolds && ledger.GetProperty("held").GetString() == "0", lawHolds ? "yes" : "no"),
+};
+foreach (var (target, met, figure) in checks) Console.WriteLine($"  [{(met ? "met" : "MISSED")}] {target}: {figure}");
+
+Directory.CreateDirectory(options.ReportDirectory);
+var reportPath = Path.Combine(options.ReportDirectory, "load-report.html");
+HtmlReport.Write(reportPath, "Grand Paymaster load scenarios", [quotes, flow], new Dictionary<string, string>
+{
+    ["machine"] = $"{Environment.ProcessorCount} cores",
+    ["journal baseline"] = string.Create(invariant, $"{journal.EventsPerSecond:0} events/s"),
+    ["bare HTTP baseline"] = string.Create(invariant, $"{bare.RequestsPerSecond:0} requests/s"),
+    ["quote endpoint (closed loop)"] = string.Create(invariant, $"{quotesMax.RequestsPerSecond:0} requests/s = {ratio:P0} of bare HTTP"),
+    ["execute latency p95"] = string.Create(invariant, $"{executeP95:0.00} ms"),
+});
+Console.WriteLine($"HTML report: {Path.GetFullPath(reportPath)}");
+return checks.All(c => c.Met) ? 0 : 1;
+
+internal sealed record BenchOptions(bool Quick, double QuoteRate, double FlowRate, int FlowSeconds, string ReportDirectory)
 {
     public static BenchOptions Parse(string[] args)
     {
-        var o = new BenchOptions(Seconds: 10, Concurrency: 32, Entities: 20, EventsPerEntity: 250);
-        for (var i = 0; i + 1 < args.Length; i += 2)
+        var o = new BenchOptions(false, 1_000, 100, 60, "bench-results");
+        for (var i = 0; i < args.Length; i++)
         {
-            var value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             o = args[i] switch
             {
-                "--seconds" => o with { Seconds = value },
-                "--concurrency" => o with { Concurrency = value },
-                "--entities" => o with { Entities = value },
-                "--events" => o with { EventsPerEntity = value },
+                "--quick" => o with { Quick = true, FlowSeconds = Math.Min(o.FlowSeconds, 10) },
+                "--quote-rate" => o with { QuoteRate = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--flow-rate" => o with { FlowRate = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--flow-seconds" => o with { FlowSeconds = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--report" => o with { ReportDirectory = Next() },
                 _ => throw new ArgumentException($"Unknown option {args[i]}"),
             };
         }

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using GrandPaymaster.Chain.Crypto;
+using GrandPaymaster.Chain.Devnet;
+using GrandPaymaster.Chain.Rpc;
+using GrandPaymaster.Chain.Wallets;
+using GrandPaymaster.Node.Hosting;
+
+namespace GrandPaymaster.LoadTest;
+
+/// <summary>
+/// A real node for the load scenarios: two anvil chains on free loopback ports, the node in this
+/// process on a free port with a fresh SQLite journal, one registered and funded dApp.
+/// </summary>
+public sealed class PaymasterBench : IAsyncDisposable
+{
+    private const string OperatorToken = "bench-operator-token";
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-bench-node-" + Guid.NewGuid().ToString("N"));
+    private readonly HttpClient _chainHttp = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private DevnetLauncher _chains = null!;
+    private Microsoft.AspNetCore.Builder.WebApplication _node = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+    public string ApiKey { get; private set; } = "";
+    public string DappId { get; private set; } = "";
+    public string Target { get; private set; } = "";
+
+    public static async Task<PaymasterBench> StartAsync(int maxConnections)
+    {
+        var bench = new PaymasterBench();
+        await bench.InitializeAsync(maxConnections);
+        return bench;
+    }
+
+    private async Task InitializeAsync(int maxConnections)
+    {
+        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts(), _chainHttp);
+        var wallets = new DevWallets("grand-paymaster-devnet");
+        var chainA = _chains.Chains[0];
+        var rpc = new EthRpcClient(_chainHttp, chainA.RpcUrl);
+        await DevnetFunder.FundAsync(rpc, chainA.Spec.ChainId, AnvilDevAccounts.Key(0),
+            [(wallets.PoolWorker(chainA.Spec.ChainId, 0).Address, 1_000 * DevnetFunder.Ether), (wallets.PoolWorker(chainA.Spec.ChainId, 1).Address, 1_000 * DevnetFunder.Ether)]);
+        Target = EthKey.Generate().Address.ToChecksumString();
+        await rpc.RequestAsync("anvil_setCode", [Target, "0x600160005500"]); // PUSH1 1 PUSH1 0 SSTORE STOP
+
+        var args = new List<string>
+        {
+            "--urls", "http://127.0.0.1:0", "--Gpm:Node:Port=0", $"--Gpm:Persistence:DataDirectory={_dataDirectory}", "--contentRoot", Directory.CreateDirectory(_dataDirectory).FullName,
+            "--Logging:LogLevel:Default=Warning", "--Gpm:Admin:Operators:0:Id=bench", $"--Gpm:Admin:Operators:0:Token={OperatorToken}",
+        };
+        for (var i = 0; i < _chains.Chains.Count; i++)
+        {
+            var c = _chains.Chains[i];
+            args.AddRange([$"--Gpm:Chains:{i}:Name={c.Spec.Name}", string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={c.Spec.ChainId}"), $"--Gpm:Chains:{i}:RpcUrls:0={c.RpcUrl}"]);
+        }
+
+        _node = NodeApp.Build(args.ToArray());
+        await _node.StartAsync();
+        Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = maxConnections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = new Uri(_node.Urls.First()),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        await WaitReadyAsync();
+
+        using var register = await SendAsync(HttpMethod.Post, "/admin/v1/dapps", "{\"name\":\"bench\",\"surchargeBps\":3000}", bearer: OperatorToken);
+        var registered = JsonDocument.Parse(await register.Content.ReadAsStringAsync()).RootElement;
+        DappId = registered.GetProperty("dappId").GetString()!;
+        ApiKey = registered.GetProperty("apiKey").GetString()!;
+        using var deposit = await SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{DappId}/deposits", "{\"token\":\"USDT\",\"amount\":\"1000000000000000\"}", bearer: OperatorToken);
+        if (deposit.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException("Bench deposit failed: " + await deposit.Content.ReadAsStringAsync());
+    }
+
+    public string QuoteBody(bool withGasLimit = true) =>
+        $"{{\"chainId\":31337,\"sender\":\"0x1111111111111111111111111111111111111111\",\"to\":\"{Target}\",\"feeToken\":\"USDT\"{(withGasLimit ? ",\"gasLimit\":\"100000\"" : "")}}}";
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string? apiKey = null, string? bearer = null,
+        string? idempotencyKey = null, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        if (apiKey is not null) request.Headers.Add("X-Api-Key", apiKey);
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await Http.SendAsync(request, ct);
+    }
+
+    /// <summary>The dApp's ledger as the API reports it; the ledger law must hold after the run.</summary>
+    public async Task<JsonElement> BalancesAsync()
+    {
+        using var response = await SendAsync(HttpMethod.Get, "/v1/balances", null, apiKey: ApiKey);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("balances").GetProperty("USDT").Clone();
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            using var response = await Http.GetAsync("/health/ready");
+            if (response.StatusCode == HttpStatusCode.OK) return;
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("The bench node did not become ready.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http?.Dispose();
+        await _node.StopAsync();
+        await _node.DisposeAsync();
+        await _chains.DisposeAsync();
+        _chainHttp.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+}
