@@ -26,7 +26,7 @@ public static class JournalBenchmark
     public static async Task<Measurement> RunAsync(int entities, int eventsPerEntity)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-bench-journal-" + Guid.NewGuid().ToString("N"));
-        var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING")
+        var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = OFF")
             .WithFallback(PersistenceHocon.For(PersistenceSettings.Sqlite(dataDirectory)))
             .WithFallback(PersistenceHocon.Load("akka.hocon"));
         var system = ActorSystem.Create("journal-bench", config);

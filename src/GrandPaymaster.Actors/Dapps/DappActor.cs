@@ -15,7 +15,7 @@ namespace GrandPaymaster.Actors.Dapps;
 public sealed record DappSettings
 {
     public TimeSpan QuoteValidity { get; init; } = TimeSpan.FromSeconds(60);
-    public int SnapshotEvery { get; init; } = 1_000;
+    public int SnapshotEvery { get; init; } = 5_000;
 }
 
 /// <summary>
@@ -32,6 +32,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private readonly DappSettings _settings;
     private readonly Dictionary<QuoteId, Quote> _quotes = new();
     private readonly Dictionary<QuoteId, List<IActorRef>> _waiting = new();
+    private readonly HashSet<QuoteId> _inFlight = new();
     private DappState _state;
 
     public DappActor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings)
@@ -55,8 +56,8 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
         Command<RequestQuote>(OnRequestQuote);
         Command<ExecuteQuote>(OnExecute);
-        Command<RelaySucceeded>(r => Conclude(r.QuoteId, _state.Decide(r, SystemMeta("relay submitted", r.QuoteId))));
-        Command<RelayFailed>(r => Conclude(r.QuoteId, _state.Decide(r, SystemMeta("relay failed", r.QuoteId))));
+        Command<RelaySucceeded>(r => Conclude(r.QuoteId, () => _state.Decide(r, SystemMeta("relay submitted", r.QuoteId))));
+        Command<RelayFailed>(r => Conclude(r.QuoteId, () => _state.Decide(r, SystemMeta("relay failed", r.QuoteId))));
         Command<SettleFee>(OnSettle);
         Command<Register>(c => PersistThenReply(_state.Decide(c), Sender));
         Command<Deposit>(c => PersistThenReply(_state.Decide(c), Sender));
@@ -125,25 +126,46 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
             breakdown.GasLimit, new Wei(maxFeePerGas)));
     }
 
+    /// <summary>
+    /// Settlements are journaled asynchronously so that, under load, many land in one write (group
+    /// commit). A second delivery while the first is still being written is dropped: the pool re-delivers
+    /// until it gets the acknowledgement, which goes out only after the write.
+    /// </summary>
     private void OnSettle(SettleFee command)
     {
+        if (!_inFlight.Add(command.QuoteId)) return;
         var decision = _state.Decide(command, SystemMeta("settle against receipt", command.QuoteId));
         PersistAllThen(decision.Events, () =>
         {
+            _inFlight.Remove(command.QuoteId);
             _pools.Tell(decision.Reply);
             // An execute still waiting (its relay answer was lost in a crash) learns the hash here.
             Answer(command.QuoteId, new ExecutionAccepted(command.QuoteId, command.TxHash));
-        });
+        }, groupCommit: true);
     }
 
-    private void Conclude(QuoteId quoteId, Decision decision) =>
-        PersistAllThen(decision.Events, () => Answer(quoteId, decision.Reply));
+    /// <summary>The pool's answer to a relay, journaled with group commit like settlements (one per quote at a time).</summary>
+    private void Conclude(QuoteId quoteId, Func<Decision> decide)
+    {
+        if (!_inFlight.Add(quoteId)) return;
+        var decision = decide();
+        PersistAllThen(decision.Events, () =>
+        {
+            _inFlight.Remove(quoteId);
+            Answer(quoteId, decision.Reply);
+        }, groupCommit: true);
+    }
 
     private void PersistThenReply(Decision decision, IActorRef replyTo) =>
         PersistAllThen(decision.Events, () => replyTo.Tell(decision.Reply));
 
-    /// <summary>Persists the events (if any) as one atomic write, applies them, then runs <paramref name="then"/> once.</summary>
-    private void PersistAllThen(IReadOnlyList<IDappEvent> events, Action then)
+    /// <summary>
+    /// Persists the events (if any) as one atomic write, applies them, then runs <paramref name="then"/> once.
+    /// With <paramref name="groupCommit"/> other commands are served while the write is under way, so
+    /// concurrent writes of this entity share a round trip; only decisions that cannot be invalidated by
+    /// a not-yet-applied event of another quote may use it (a pending refund only makes the balance look lower).
+    /// </summary>
+    private void PersistAllThen(IReadOnlyList<IDappEvent> events, Action then, bool groupCommit = false)
     {
         if (events.Count == 0)
         {
@@ -152,12 +174,15 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         }
 
         var remaining = events.Count;
-        PersistAll(events, e =>
+        void Handler(IDappEvent e)
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
             if (--remaining == 0) then();
-        });
+        }
+
+        if (groupCommit) PersistAllAsync(events, Handler);
+        else PersistAll(events, Handler);
     }
 
     private void Wait(QuoteId quoteId, IActorRef replyTo)

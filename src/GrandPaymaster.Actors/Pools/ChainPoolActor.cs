@@ -35,6 +35,8 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private readonly NonceBook _nonces = new();
     private readonly Dictionary<QuoteId, ReceiptWatch> _watches = new();
     private readonly Dictionary<QuoteId, (DateTimeOffset Due, TimeSpan Backoff)> _deliveries = new();
+    private readonly HashSet<QuoteId> _acknowledged = new();
+    private readonly HashSet<QuoteId> _relaying = new();
     private readonly EthRpcClient? _rpc;
     private PoolState _state;
 
@@ -144,6 +146,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     private void Relay(RelayTransaction relay)
     {
+        if (_relaying.Contains(relay.QuoteId)) return; // the first request's answer is on its way
         if (_state.Relayed.TryGetValue(relay.QuoteId, out var existing))
         {
             var sent = _state.InFlight.GetValueOrDefault(relay.QuoteId);
@@ -168,9 +171,12 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         var replyTo = Sender;
         var rpc = _rpc;
 
-        Persist(submitted, e =>
+        // Group commit: relays of other quotes are signed while this one is written; the broadcast waits for the write.
+        _relaying.Add(relay.QuoteId);
+        PersistAsync(submitted, e =>
         {
             Apply(e);
+            _relaying.Remove(e.QuoteId);
             rpc.SendRawTransactionAsync(signed.Raw).PipeTo(Self,
                 success: _ => new Broadcasted(e, replyTo),
                 failure: error => error is RpcTimeoutException or RpcMalformedResponseException
@@ -217,6 +223,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     private void OnTick()
     {
+        PersistAcknowledgements();
         var now = Now;
         foreach (var (quoteId, watch) in _watches.ToArray())
         {
@@ -259,7 +266,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         var tx = _state.InFlight[checkedReceipt.QuoteId];
         var confirmed = new TxConfirmed(_chainId, tx.QuoteId, tx.DappId, tx.TxHash, receipt.GasUsed, new Wei(receipt.EffectiveGasPrice), receipt.Succeeded,
             receipt.BlockNumber, Meta.System($"pool-{_chainId}", "receipt observed", Now, tx.QuoteId.Value));
-        Persist(confirmed, e =>
+        PersistAsync(confirmed, e =>
         {
             Apply(e);
             DeliverSettlement(e);
@@ -273,9 +280,17 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private void OnSettleAck(DappReplies.SettleAck ack)
     {
         _deliveries.Remove(ack.QuoteId);
-        if (!_state.AwaitingAck.ContainsKey(ack.QuoteId)) return;
-        Persist(new SettlementAcknowledged(_chainId, ack.QuoteId, Meta.System($"pool-{_chainId}", "dApp recorded the settlement", Now, ack.QuoteId.Value)),
-            Apply);
+        if (_state.AwaitingAck.ContainsKey(ack.QuoteId)) _acknowledged.Add(ack.QuoteId);
+    }
+
+    /// <summary>Journals the acknowledgements of the last tick in one write; until then a restart only re-delivers (idempotently).</summary>
+    private void PersistAcknowledgements()
+    {
+        if (_acknowledged.Count == 0) return;
+        var acknowledged = new SettlementsAcknowledged(_chainId, _acknowledged.ToArray(),
+            Meta.System($"pool-{_chainId}", "dApps recorded the settlements", Now, $"acks-{Now.ToUnixTimeMilliseconds()}"));
+        _acknowledged.Clear();
+        Persist(acknowledged, Apply);
     }
 
     private void Rebroadcast(TxSubmitted tx)

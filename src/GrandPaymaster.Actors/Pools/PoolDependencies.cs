@@ -22,7 +22,7 @@ public sealed record PoolSettings
     /// <summary>Tip offered to the block producer, capped by the quote's max fee per gas.</summary>
     public System.Numerics.BigInteger PriorityFeePerGas { get; init; } = 1_000_000_000;
 
-    public int SnapshotEvery { get; init; } = 1_000;
+    public int SnapshotEvery { get; init; } = 5_000;
 }
 
 /// <summary>What a pool entity needs from its host: the chain's RPC client and the worker wallets' keys.</summary>

@@ -21,7 +21,7 @@ public static class MessageManifests
         ("pool.evt.tx-submitted", typeof(PoolEvents.TxSubmitted)),
         ("pool.evt.tx-broadcast-failed", typeof(PoolEvents.TxBroadcastFailed)),
         ("pool.evt.tx-confirmed", typeof(PoolEvents.TxConfirmed)),
-        ("pool.evt.settlement-acked", typeof(PoolEvents.SettlementAcknowledged)),
+        ("pool.evt.settlements-acked", typeof(PoolEvents.SettlementsAcknowledged)),
         ("dapp.cmd.register", typeof(DappCommands.Register)),
         ("dapp.cmd.deposit", typeof(DappCommands.Deposit)),
         ("dapp.cmd.get", typeof(DappCommands.GetDapp)),

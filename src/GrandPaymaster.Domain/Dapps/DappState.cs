@@ -43,10 +43,18 @@ public sealed record DappState(
     DappProfile? Profile,
     ImmutableDictionary<FeeToken, Ledger> Ledgers,
     ImmutableDictionary<QuoteId, Execution> Executions,
-    ImmutableDictionary<string, QuoteId> IdempotencyKeys) : IPaymasterMessage
+    ImmutableDictionary<string, QuoteId> IdempotencyKeys,
+    ImmutableList<QuoteId> Closed) : IPaymasterMessage
 {
+    /// <summary>
+    /// Settled or released executions kept in memory (for status and idempotent replay) before the
+    /// oldest is let go. The journal keeps every one of them; the ledgers are totals and lose nothing.
+    /// </summary>
+    public const int RetainClosed = 2_000;
+
     public static DappState Empty(DappId id) => new(id, null, ImmutableDictionary<FeeToken, Ledger>.Empty,
-        ImmutableDictionary<QuoteId, Execution>.Empty, ImmutableDictionary<string, QuoteId>.Empty.WithComparers(StringComparer.Ordinal));
+        ImmutableDictionary<QuoteId, Execution>.Empty, ImmutableDictionary<string, QuoteId>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableList<QuoteId>.Empty);
 
     public bool IsRegistered => Profile is not null;
 
@@ -186,8 +194,10 @@ public sealed record DappState(
         FeeDeducted e => Deduct(e),
         RelaySubmitted e => WithExecution(e.QuoteId, x => x with { TxHash = e.TxHash, SubmittedAt = e.Meta.At }),
         FeeReleased e => WithLedger(e.Amount.Token, l => l with { Held = l.Held - e.Amount.Units, Available = l.Available + e.Amount.Units })
-            .WithExecution(e.QuoteId, x => x with { Release = new HoldRelease(e.Reason, e.Meta.At) }),
-        FeeSettled e => Settle(e),
+            .WithExecution(e.QuoteId, x => x with { Release = new HoldRelease(e.Reason, e.Meta.At) })
+            .Close(e.QuoteId),
+        // A late settlement of a released hold: that execution was closed when it was released.
+        FeeSettled e => Executions.TryGetValue(e.QuoteId, out var open) && open.HoldIsOpen ? Settle(e).Close(e.QuoteId) : Settle(e),
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown dApp event."),
     };
 
@@ -207,7 +217,7 @@ public sealed record DappState(
 
     private DappState Settle(FeeSettled e)
     {
-        var execution = Executions[e.QuoteId];
+        if (!Executions.TryGetValue(e.QuoteId, out var execution)) return this;
         var amounts = e.Settlement.Amounts;
         var releasedHold = execution.HoldIsOpen ? execution.Hold.Units : 0;
         return WithLedger(execution.Hold.Token, l => l with
@@ -218,6 +228,23 @@ public sealed record DappState(
                 Shortfall = l.Shortfall + amounts.Shortfall.Units,
             })
             .WithExecution(e.QuoteId, x => x with { Settlement = e.Settlement });
+    }
+
+    /// <summary>Remembers the order executions closed in and lets the oldest go past <see cref="RetainClosed"/>.</summary>
+    private DappState Close(QuoteId quoteId)
+    {
+        var closed = Closed.Add(quoteId);
+        var executions = Executions;
+        var keys = IdempotencyKeys;
+        while (closed.Count > RetainClosed)
+        {
+            var oldest = closed[0];
+            closed = closed.RemoveAt(0);
+            if (executions.TryGetValue(oldest, out var gone)) keys = keys.Remove(gone.IdempotencyKey);
+            executions = executions.Remove(oldest);
+        }
+
+        return this with { Closed = closed, Executions = executions, IdempotencyKeys = keys };
     }
 
     private DappState WithLedger(FeeToken token, Func<Ledger, Ledger> change) =>

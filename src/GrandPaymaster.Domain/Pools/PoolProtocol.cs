@@ -67,6 +67,9 @@ public static class PoolEvents
     public sealed record TxConfirmed(ChainId ChainId, QuoteId QuoteId, DappId DappId, string TxHash, BigInteger GasUsed, Wei EffectiveGasPrice, bool Succeeded,
         BigInteger BlockNumber, Meta Meta) : IPoolEvent;
 
-    /// <summary>The dApp recorded the settlement; the pool stops re-delivering it.</summary>
-    public sealed record SettlementAcknowledged(ChainId ChainId, QuoteId QuoteId, Meta Meta) : IPoolEvent;
+    /// <summary>
+    /// The dApps recorded these settlements; the pool stops re-delivering them. Acknowledgements are
+    /// collected for a tick and journaled together: one write instead of one per transaction.
+    /// </summary>
+    public sealed record SettlementsAcknowledged(ChainId ChainId, IReadOnlyList<QuoteId> QuoteIds, Meta Meta) : IPoolEvent;
 }

@@ -37,7 +37,8 @@ public sealed record PoolState(
         TxSubmitted e => this with { InFlight = InFlight.SetItem(e.QuoteId, e), Relayed = Relayed.SetItem(e.QuoteId, e.TxHash) },
         TxBroadcastFailed e => this with { InFlight = InFlight.Remove(e.QuoteId), Relayed = Relayed.Remove(e.QuoteId) },
         TxConfirmed e => this with { InFlight = InFlight.Remove(e.QuoteId), AwaitingAck = AwaitingAck.SetItem(e.QuoteId, e) },
-        SettlementAcknowledged e => this with { AwaitingAck = AwaitingAck.Remove(e.QuoteId) },
+        // Settled and acknowledged: the dApp will never ask to relay these quotes again.
+        SettlementsAcknowledged e => this with { AwaitingAck = AwaitingAck.RemoveRange(e.QuoteIds), Relayed = Relayed.RemoveRange(e.QuoteIds) },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown pool event."),
     };
 

@@ -49,7 +49,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         Submitted,
         new PoolEvents.TxBroadcastFailed(Chain, SampleQuoteId, "0xabc", Wallet, 7, "nonce too low", SampleMeta),
         Confirmed,
-        new PoolEvents.SettlementAcknowledged(Chain, SampleQuoteId, SampleMeta),
+        new PoolEvents.SettlementsAcknowledged(Chain, [SampleQuoteId, QuoteId.New(Dapp)], SampleMeta),
         new PoolState(Chain, PoolStatus.SafeMode, ImmutableList.Create(Wallet, Address.Parse("0x" + new string('a', 40))),
             ImmutableDictionary<QuoteId, PoolEvents.TxSubmitted>.Empty.Add(SampleQuoteId, Submitted),
             ImmutableDictionary<QuoteId, PoolEvents.TxConfirmed>.Empty.Add(SampleQuoteId, Confirmed),
@@ -81,7 +81,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new DappEvents.FeeSettled(Dapp, SampleQuoteId, SampleSettlement, SampleMeta),
         new DappState(Dapp, new DappProfile("Acme", "hash", new Bps(3_000), SampleMeta.At), Ledgers,
             ImmutableDictionary<QuoteId, Execution>.Empty.Add(SampleQuoteId, SampleExecution),
-            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId)),
+            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId]),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serializer-tests",

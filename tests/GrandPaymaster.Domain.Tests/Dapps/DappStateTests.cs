@@ -133,4 +133,26 @@ public sealed class DappStateTests
         Assert.Equal(0, ledger.Held);
         Assert.True(ledger.LawHolds);
     }
+
+    [Fact]
+    public void Closed_executions_beyond_the_retention_are_let_go_without_touching_the_ledger()
+    {
+        var state = Funded(usdtUnits: 100_000_000_000);
+        var first = default(QuoteId);
+        for (var i = 0; i <= DappState.RetainClosed; i++)
+        {
+            var quote = QuoteFor(state, Now);
+            if (i == 0) first = quote.Id;
+            state = Apply(state, state.Decide(new ExecuteQuote(Dapp, KeyHash, quote.Id, $"k{i}", "h", null), quote, Meta).Events);
+            state = Apply(state, state.Decide(new SettleFee(Dapp, quote.Id, new ChainId(31337), "0xabc", 21_000, new Wei(1_000_000_000), true, 1, Now), Meta).Events);
+        }
+
+        Assert.Equal(DappState.RetainClosed, state.Executions.Count);
+        Assert.False(state.Executions.ContainsKey(first));
+        Assert.False(state.IdempotencyKeys.ContainsKey("k0"));
+        var ledger = state.LedgerOf(FeeToken.Usdt);
+        Assert.True(ledger.LawHolds);
+        Assert.Equal(0, ledger.Held);
+        Assert.Equal((DappState.RetainClosed + 1) * 81_900, ledger.Settled); // 21,000 gas × 1 gwei × 1.3 × 3,000 = 0.0819 USDT each
+    }
 }
