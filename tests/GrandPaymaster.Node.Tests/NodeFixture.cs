@@ -24,10 +24,13 @@ public sealed class NodeFixture : IAsyncLifetime
     public EthRpcClient Rpc(long chainId) => new(ChainHttp, Chains.Chains.Single(c => c.Spec.ChainId == chainId).RpcUrl);
 
     /// <summary>A fresh contract address on the chain whose code writes storage.</summary>
-    public async Task<string> DeployStoreOneAsync(long chainId)
+    public Task<string> DeployStoreOneAsync(long chainId) => DeployAsync(chainId, StoreOneCode);
+
+    /// <summary>Puts runtime code at a fresh address (no compiler needed).</summary>
+    public async Task<string> DeployAsync(long chainId, string runtimeCode)
     {
         var address = EthKey.Generate().Address.ToChecksumString();
-        await Rpc(chainId).RequestAsync("anvil_setCode", [address, StoreOneCode]);
+        await Rpc(chainId).RequestAsync("anvil_setCode", [address, runtimeCode]);
         return address;
     }
 

@@ -35,6 +35,8 @@ public sealed class ReadmeWalkthroughTests(NodeFixture fixture)
         Assert.Contains("\"status\":\"settled\"", text);
         Assert.Contains("\"stage\":\"confirmed\"", text);
         Assert.Contains("\"status\":\"0x1\"", text); // anvil's receipt: mined and succeeded
+        var apiKey = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(workDirectory, "dapp.json"))).RootElement.GetProperty("apiKey").GetString()!;
+        LedgerLaw.AssertHolds(await fixture.Client.BalancesAsync(apiKey));
         Directory.Delete(workDirectory, recursive: true);
     }
 

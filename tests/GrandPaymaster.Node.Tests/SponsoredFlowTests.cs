@@ -87,6 +87,63 @@ public sealed class SponsoredFlowTests(NodeFixture fixture)
         LedgerLaw.AssertHolds(await client.BalancesAsync(apiKey));
     }
 
+    [Fact]
+    public async Task Without_a_gas_limit_the_call_is_simulated_and_a_reverting_call_is_refused()
+    {
+        var client = fixture.Client;
+        var (_, apiKey) = await client.RegisterDappAsync();
+        var storeOne = await fixture.DeployStoreOneAsync(31337);
+        var reverts = await fixture.DeployAsync(31337, "0x60006000fd"); // PUSH1 0 PUSH1 0 REVERT
+        var expected = await fixture.Rpc(31337).EstimateGasAsync(new Chain.Rpc.CallRequest(storeOne));
+
+        using var simulated = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = storeOne, feeToken = "VCN" });
+        using var reverted = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = reverts, feeToken = "VCN" });
+
+        var quote = await PaymasterClient.ExpectAsync(simulated, HttpStatusCode.Created);
+        Assert.Equal(expected.ToString(CultureInfo.InvariantCulture), quote.GetProperty("breakdown").GetProperty("gasLimit").GetString());
+        var problem = await PaymasterClient.ExpectAsync(reverted, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("simulation_reverted", problem.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_broadcast_the_chain_refuses_releases_the_hold_and_answers_relay_failed()
+    {
+        var client = fixture.Client;
+        var (dappId, apiKey) = await client.RegisterDappAsync();
+        await client.DepositAsync(dappId, "USDT", "100000000");
+        var rpc = fixture.Rpc(31338);
+        var workers = new DevWallets("grand-paymaster-devnet");
+        var addresses = new[] { 0, 1 }.Select(i => workers.PoolWorker(31338, i).Address.ToChecksumString()).ToArray();
+        var balances = new List<BigInteger>();
+        foreach (var address in addresses) balances.Add(await rpc.GetBalanceAsync(address));
+        try
+        {
+            // Empty pool wallets: the node refuses the transaction for insufficient funds.
+            foreach (var address in addresses) await rpc.RequestAsync("anvil_setBalance", [address, "0x0"]);
+            using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId = 31338, sender = "0x1111111111111111111111111111111111111111",
+                to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT" });
+            var quoteId = (await PaymasterClient.ExpectAsync(quoteResponse, HttpStatusCode.Created)).GetProperty("quoteId").GetString()!;
+
+            using var execute = await client.ExecuteAsync(apiKey, quoteId, "refused-key");
+
+            var problem = await PaymasterClient.ExpectAsync(execute, HttpStatusCode.BadGateway);
+            Assert.Equal("relay_failed", problem.GetProperty("code").GetString());
+            var status = await client.QuoteStatusAsync(apiKey, quoteId);
+            Assert.Equal("released", status.GetProperty("status").GetString());
+            var ledger = await client.BalancesAsync(apiKey);
+            Assert.Equal("100000000", ledger.GetProperty("balances").GetProperty("USDT").GetProperty("available").GetString());
+            Assert.Equal("0", ledger.GetProperty("balances").GetProperty("USDT").GetProperty("held").GetString());
+            LedgerLaw.AssertHolds(ledger);
+            Assert.Equal(1, fixture.Node.Journal.RowsMentioning("dapp.evt.fee-released", quoteId));
+            Assert.Equal(1, fixture.Node.Journal.RowsMentioning("pool.evt.tx-broadcast-failed", quoteId));
+        }
+        finally
+        {
+            for (var i = 0; i < addresses.Length; i++)
+                await rpc.RequestAsync("anvil_setBalance", [addresses[i], Chain.Encoding.Hex.FormatQuantity(balances[i])]);
+        }
+    }
+
     private static JsonElement Stage(JsonElement quote, string stage) =>
         quote.GetProperty("timeline").EnumerateArray().Single(s => s.GetProperty("stage").GetString() == stage);
 
