@@ -32,8 +32,9 @@ public sealed class OpenModelRunnerTests
         Assert.Equal([200L, 200L], stats.PerSecond.Select(s => s.Ok));
 
         var spread = Stopwatch.GetElapsedTime(invokedAt[0], invokedAt[399]);
-        Assert.InRange(spread.TotalSeconds, 1.9, 2.2);
-        Assert.InRange(stats.Latency.P50Ms, 0, 20);
+        // Paced over two seconds, not fired in a burst; the upper bounds leave room for a CI machine busy with other test assemblies.
+        Assert.InRange(spread.TotalSeconds, 1.9, 3.0);
+        Assert.InRange(stats.Latency.P50Ms, 0, 100);
     }
 
     [Fact]
@@ -180,7 +181,8 @@ public sealed class OpenModelRunnerTests
 
             return StepResult.Ok();
         })
-        { Rate = 20, Duration = TimeSpan.FromSeconds(0.5), DrainTimeout = TimeSpan.FromMilliseconds(200) };
+        // A drain timeout long enough for the nine instant steps to finish even on a loaded CI machine.
+        { Rate = 20, Duration = TimeSpan.FromSeconds(0.5), DrainTimeout = TimeSpan.FromSeconds(2) };
 
         var elapsed = Stopwatch.StartNew();
         var stats = await OpenModelRunner.RunAsync(scenario);
@@ -190,7 +192,7 @@ public sealed class OpenModelRunnerTests
         Assert.Equal(9, stats.Ok);
         Assert.Equal(1, stats.TimedOut);
         Assert.Equal(0, stats.Failed); // the cancellation that ends it must not count it twice
-        Assert.InRange(elapsed.Elapsed.TotalSeconds, 0.6, 2.0);
+        Assert.InRange(elapsed.Elapsed.TotalSeconds, 2.0, 5.0); // the hanging step holds the run for the whole drain timeout
         await abandoned.Task.WaitAsync(TimeSpan.FromSeconds(2));
     }
 
