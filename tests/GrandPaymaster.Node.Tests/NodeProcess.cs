@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Diagnostics;
 using System.Net;
 
 namespace GrandPaymaster.Node.Tests;
@@ -25,32 +25,14 @@ public sealed class NodeProcess : IDisposable
 
     public static NodeProcess Start(string dataDirectory, int httpPort, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, params string[] extraArgs)
     {
-        Directory.CreateDirectory(dataDirectory);
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = dataDirectory,
         };
-        var args = new List<string>
-        {
-            Path.Combine(AppContext.BaseDirectory, "GrandPaymaster.Node.dll"),
-            "--contentRoot", dataDirectory,
-            "--urls", $"http://127.0.0.1:{httpPort}",
-            "--Gpm:Node:Port=0",
-            $"--Gpm:Persistence:DataDirectory={dataDirectory}",
-            "--Gpm:Admin:Operators:0:Id=tester",
-            $"--Gpm:Admin:Operators:0:Token={PaymasterClient.OperatorToken}",
-        };
-        var i = 0;
-        foreach (var (name, chainId, url) in chains)
-        {
-            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:Name={name}"));
-            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={chainId}"));
-            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:RpcUrls:0={url}"));
-            i++;
-        }
-
+        var args = TestNode.Arguments(dataDirectory, $"http://127.0.0.1:{httpPort}", chains);
+        args.Insert(0, Path.Combine(AppContext.BaseDirectory, "GrandPaymaster.Node.dll"));
         args.AddRange(extraArgs);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;

@@ -26,32 +26,41 @@ public sealed class TestNode : IAsyncDisposable
 
     public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, params string[] extraArgs)
     {
-        // The data directory doubles as content root, so the node's appsettings.json does not leak in.
+        var args = Arguments(dataDirectory, "http://127.0.0.1:0", chains);
+        args.Add("--Logging:LogLevel:Default=Warning");
+        args.AddRange(extraArgs);
+        var app = NodeApp.Build(args.ToArray());
+        await app.StartAsync();
+        return new TestNode(app, dataDirectory);
+    }
+
+    /// <summary>
+    /// A test node's command line: free remoting port, the given chains, the test operator token. The data
+    /// directory doubles as content root, so the node's own appsettings.json does not leak in.
+    /// </summary>
+    public static List<string> Arguments(string dataDirectory, string url, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains)
+    {
         Directory.CreateDirectory(dataDirectory);
         var args = new List<string>
         {
             "--contentRoot", dataDirectory,
-            "--urls", "http://127.0.0.1:0",
+            "--urls", url,
             "--Gpm:Node:Port=0",
             $"--Gpm:Persistence:DataDirectory={dataDirectory}",
-            "--Logging:LogLevel:Default=Warning",
             "--Gpm:Admin:Operators:0:Id=tester",
             $"--Gpm:Admin:Operators:0:Token={PaymasterClient.OperatorToken}",
             "--Gpm:Market:PollInterval=00:00:00.250",
         };
         var i = 0;
-        foreach (var (name, chainId, url) in chains)
+        foreach (var (name, chainId, rpcUrl) in chains)
         {
             args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:Name={name}"));
             args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={chainId}"));
-            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:RpcUrls:0={url}"));
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:RpcUrls:0={rpcUrl}"));
             i++;
         }
 
-        args.AddRange(extraArgs);
-        var app = NodeApp.Build(args.ToArray());
-        await app.StartAsync();
-        return new TestNode(app, dataDirectory);
+        return args;
     }
 
     public static IEnumerable<(string, long, Uri)> ChainsOf(DevnetLauncher launcher) =>
