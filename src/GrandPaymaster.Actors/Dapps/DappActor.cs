@@ -32,7 +32,8 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private readonly DappSettings _settings;
     private readonly Dictionary<QuoteId, Quote> _quotes = new();
     private readonly Dictionary<QuoteId, List<IActorRef>> _waiting = new();
-    private readonly HashSet<QuoteId> _inFlight = new();
+    private readonly HashSet<QuoteId> _settling = new();
+    private readonly HashSet<QuoteId> _concluding = new();
     private DappState _state;
 
     public DappActor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings)
@@ -133,25 +134,28 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void OnSettle(SettleFee command)
     {
-        if (!_inFlight.Add(command.QuoteId)) return;
+        if (!_settling.Add(command.QuoteId)) return;
         var decision = _state.Decide(command, SystemMeta("settle against receipt", command.QuoteId));
         PersistAllThen(decision.Events, () =>
         {
-            _inFlight.Remove(command.QuoteId);
+            _settling.Remove(command.QuoteId);
             _pools.Tell(decision.Reply);
             // An execute still waiting (its relay answer was lost in a crash) learns the hash here.
             Answer(command.QuoteId, new ExecutionAccepted(command.QuoteId, command.TxHash));
         }, groupCommit: true);
     }
 
-    /// <summary>The pool's answer to a relay, journaled with group commit like settlements (one per quote at a time).</summary>
+    /// <summary>
+    /// The pool's answer to a relay, journaled with group commit like settlements (one per quote at a time).
+    /// It may be written before or after that quote's settlement: either order applies cleanly.
+    /// </summary>
     private void Conclude(QuoteId quoteId, Func<Decision> decide)
     {
-        if (!_inFlight.Add(quoteId)) return;
+        if (!_concluding.Add(quoteId)) return;
         var decision = decide();
         PersistAllThen(decision.Events, () =>
         {
-            _inFlight.Remove(quoteId);
+            _concluding.Remove(quoteId);
             Answer(quoteId, decision.Reply);
         }, groupCommit: true);
     }
