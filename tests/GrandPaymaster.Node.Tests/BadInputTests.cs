@@ -59,6 +59,10 @@ public sealed class BadInputTests(NodeFixture fixture)
         yield return new("execute without Idempotency-Key", quote, $"/v1/quotes/{live}/execute", null, 400, "invalid_request", IdempotencyKey: null);
         yield return new("execute with an unknown field", quote, $"/v1/quotes/{live}/execute", "{\"amount\":\"1\"}", 400, "invalid_request");
         yield return new("status of a malformed quote id", HttpMethod.Get, "/v1/quotes/zzz", null, 404, "quote_not_found");
+        yield return new("lone surrogate in a string", quote, "/v1/quotes", Body(token: "\"\\ud800\""), 400, "invalid_request");
+        yield return new("lone surrogate in a field name", quote, "/v1/quotes", "{\"\\udc00\":1}", 400, "invalid_request");
+        yield return new("unknown route", HttpMethod.Get, "/v1/nothing-here", null, 404, "not_found");
+        yield return new("wrong method", HttpMethod.Delete, "/v1/balances", null, 405, "method_not_allowed");
         yield return new("deposit without operator token", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"5\"}", 401, "unauthorized", Key: "none");
         yield return new("negative deposit", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"-5\"}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
         yield return new("deposit of zero", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"0\"}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);

@@ -103,7 +103,10 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
                 Sender.Tell(decision.Reply);
                 break;
             case ExecuteOutcome.InProgress:
+                // Ask again: if the first relay request or its answer was lost this recovers it, and the pool
+                // answers a known quote with its one transaction, never a second one.
                 Wait(command.QuoteId, Sender);
+                RequestRelay(_state.Executions[command.QuoteId].Quote);
                 break;
             case ExecuteOutcome.Deducted:
                 var sender = Sender;
@@ -121,8 +124,10 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private void RequestRelay(Quote quote)
     {
         var breakdown = quote.Breakdown;
-        // The transaction may spend at most the buffered gas price the hold was sized for.
-        var maxFeePerGas = breakdown.GasPrice.Value * (Bps.Denominator + breakdown.Buffer.Value) / Bps.Denominator;
+        // The highest price per gas whose fee, surcharge included, the hold still covers:
+        // gasLimit × maxFee × (1 + s) ≤ gasLimit × gasPrice × (1 + b + s).
+        var maxFeePerGas = breakdown.GasPrice.Value * (Bps.Denominator + breakdown.Buffer.Value + breakdown.Surcharge.Value)
+                           / (Bps.Denominator + breakdown.Surcharge.Value);
         _pools.Tell(new PoolCommands.RelayTransaction(quote.Request.ChainId, quote.Id, _state.Id, quote.Request.To, quote.Request.DataHex,
             breakdown.GasLimit, new Wei(maxFeePerGas)));
     }

@@ -36,7 +36,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<QuoteId, ReceiptWatch> _watches = new();
     private readonly Dictionary<QuoteId, (DateTimeOffset Due, TimeSpan Backoff)> _deliveries = new();
     private readonly HashSet<QuoteId> _acknowledged = new();
-    private readonly HashSet<QuoteId> _relaying = new();
+    private readonly Dictionary<QuoteId, TxSubmitted> _relaying = new();
     private readonly EthRpcClient? _rpc;
     private PoolState _state;
 
@@ -76,7 +76,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     {
         Command<NoncesLoaded>(loaded =>
         {
-            foreach (var (wallet, nonce) in loaded.Nonces) _nonces.Reset(wallet, nonce);
+            ResetNonces(loaded);
             _log.Info("Pool {0}: {1} worker(s) ready, {2} transaction(s) in flight, {3} settlement(s) undelivered",
                 _chainId, _keys.Count, _state.InFlight.Count, _state.AwaitingAck.Count);
             ResumeAfterRecovery();
@@ -100,10 +100,8 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         Command<BroadcastRefused>(OnBroadcastRefused);
         Command<Tick>(_ => OnTick());
         Command<ReceiptChecked>(OnReceipt);
-        Command<NoncesLoaded>(loaded =>
-        {
-            foreach (var (wallet, nonce) in loaded.Nonces) _nonces.Reset(wallet, nonce);
-        });
+        Command<NoncesLoaded>(ResetNonces);
+        Command<RebroadcastRefused>(OnRebroadcastRefused);
         Command<NoncesFailed>(failed => _log.Warning(failed.Cause, "Pool {0}: nonce resync failed", _chainId));
         CommonCommands();
     }
@@ -116,6 +114,20 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed; recovery replays more events", PersistenceId));
         Command<ReceiptChecked>(_ => { }); // a late answer from before a restart of this incarnation's loop
+    }
+
+    /// <summary>
+    /// The chain's pending count, but never below our own journaled transactions: one written just before a
+    /// crash may never have reached the node, and its nonce must not be handed to another quote.
+    /// </summary>
+    private void ResetNonces(NoncesLoaded loaded)
+    {
+        foreach (var (wallet, pending) in loaded.Nonces)
+        {
+            var address = Address.Parse(wallet.ToChecksumString());
+            var ours = _state.InFlight.Values.Concat(_relaying.Values).Where(t => t.Wallet == address).Select(t => t.Nonce + 1);
+            _nonces.Reset(wallet, pending, ours.DefaultIfEmpty(BigInteger.Zero).Max());
+        }
     }
 
     private void LoadNonces()
@@ -134,7 +146,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     /// <summary>After a restart: watch every journaled transaction again (broadcasting it once more) and re-deliver undelivered settlements.</summary>
     private void ResumeAfterRecovery()
     {
-        foreach (var tx in _state.InFlight.Values)
+        foreach (var tx in _state.InFlight.Values.OrderBy(t => t.Nonce))
         {
             _watches[tx.QuoteId] = new ReceiptWatch(tx.TxHash, Now, _deps.Settings.FirstReceiptCheck, Now + _deps.Settings.RebroadcastAfter, checking: false);
             Rebroadcast(tx);
@@ -146,17 +158,16 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     private void Relay(RelayTransaction relay)
     {
-        if (_relaying.Contains(relay.QuoteId)) return; // the first request's answer is on its way
-        if (_state.Relayed.TryGetValue(relay.QuoteId, out var existing))
+        if (_relaying.ContainsKey(relay.QuoteId)) return; // the first request's answer is on its way
+        if (_state.Relayed.TryGetValue(relay.QuoteId, out var sent))
         {
-            var sent = _state.InFlight.GetValueOrDefault(relay.QuoteId);
-            Sender.Tell(new DappCommands.RelaySucceeded(relay.DappId, relay.QuoteId, existing, sent?.Wallet ?? default, sent?.Nonce ?? BigInteger.MinusOne));
+            _dapps.Tell(new DappCommands.RelaySucceeded(sent.DappId, sent.QuoteId, sent.TxHash, sent.Wallet, sent.Nonce));
             return;
         }
 
         if (_keys.Count == 0 || _rpc is null)
         {
-            Sender.Tell(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, $"pool {_chainId} has no worker wallet or RPC endpoint"));
+            _dapps.Tell(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, $"pool {_chainId} has no worker wallet or RPC endpoint"));
             return;
         }
 
@@ -168,20 +179,19 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         var signed = tx.Sign(key);
         var submitted = new TxSubmitted(_chainId, relay.QuoteId, relay.DappId, Address.Parse(key.Address.ToChecksumString()), nonce, signed.TxHashHex,
             signed.RawHex, Meta.System($"pool-{_chainId}", "relay held transaction", Now, relay.QuoteId.Value));
-        var replyTo = Sender;
         var rpc = _rpc;
 
         // Group commit: relays of other quotes are signed while this one is written; the broadcast waits for the write.
-        _relaying.Add(relay.QuoteId);
+        _relaying[relay.QuoteId] = submitted;
         PersistAsync(submitted, e =>
         {
-            Apply(e);
             _relaying.Remove(e.QuoteId);
+            Apply(e);
+            // Only an explicit refusal by the node means "not sent". A timeout, a reset connection or a garbled
+            // answer may hide an accepted transaction: it is watched and broadcast again, never released.
             rpc.SendRawTransactionAsync(signed.Raw).PipeTo(Self,
-                success: _ => new Broadcasted(e, replyTo),
-                failure: error => error is RpcTimeoutException or RpcMalformedResponseException
-                    ? new Broadcasted(e, replyTo) // it may well be in the mempool: watch for it and broadcast again
-                    : new BroadcastRefused(e, replyTo, error));
+                success: _ => new Broadcasted(e),
+                failure: error => error is RpcErrorException ? new BroadcastRefused(e, error) : new Broadcasted(e));
         });
     }
 
@@ -197,7 +207,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         var tx = b.Tx;
         _watches[tx.QuoteId] = new ReceiptWatch(tx.TxHash, Now + _deps.Settings.FirstReceiptCheck, _deps.Settings.FirstReceiptCheck,
             Now + _deps.Settings.RebroadcastAfter, checking: false);
-        b.ReplyTo.Tell(new DappCommands.RelaySucceeded(tx.DappId, tx.QuoteId, tx.TxHash, tx.Wallet, tx.Nonce));
+        _dapps.Tell(new DappCommands.RelaySucceeded(tx.DappId, tx.QuoteId, tx.TxHash, tx.Wallet, tx.Nonce));
     }
 
     private void OnBroadcastRefused(BroadcastRefused refused)
@@ -211,11 +221,17 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         {
             Apply(e);
             var wallet = EthAddress.Parse(e.Wallet.Value);
-            if (reason.Contains("nonce", StringComparison.OrdinalIgnoreCase)) ResyncNonce(wallet);
+            // A refusal about the nonce itself means the chain and the book disagree: ask the chain. Any
+            // other refusal (funds, gas) leaves the nonce unused, so it is handed out again.
+            if (NonceConflict(reason)) ResyncNonce(wallet);
             else _nonces.Free(wallet, e.Nonce);
-            refused.ReplyTo.Tell(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason));
+            _dapps.Tell(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason));
         });
     }
+
+    private static bool NonceConflict(string reason) =>
+        reason.Contains("nonce", StringComparison.OrdinalIgnoreCase) || reason.Contains("replacement", StringComparison.OrdinalIgnoreCase)
+                                                                     || reason.Contains("already known", StringComparison.OrdinalIgnoreCase);
 
     private void ResyncNonce(EthAddress wallet) =>
         _rpc?.GetTransactionCountAsync(wallet.ToChecksumString(), BlockTag.Pending)
@@ -255,6 +271,12 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         watch.Checking = false;
         if (checkedReceipt.Receipt is not { } receipt)
         {
+            if (watch.SuspectDropped && checkedReceipt.Error is null && _state.InFlight.TryGetValue(checkedReceipt.QuoteId, out var dropped))
+            {
+                Drop(dropped);
+                return;
+            }
+
             if (checkedReceipt.Error is not null)
                 _log.Debug("Pool {0}: receipt check of {1} failed: {2}", _chainId, watch.TxHash, checkedReceipt.Error.Message);
             watch.Due = Now + watch.Backoff;
@@ -293,10 +315,37 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         Persist(acknowledged, Apply);
     }
 
-    private void Rebroadcast(TxSubmitted tx)
+    /// <summary>
+    /// Broadcasts a journaled transaction again. "already known" is fine; "nonce too low" means its nonce was
+    /// used, by it (then its receipt exists) or by another transaction (then it was dropped): the next receipt
+    /// check tells which.
+    /// </summary>
+    private void Rebroadcast(TxSubmitted tx) =>
+        _rpc?.SendRawTransactionAsync(Hex.Decode(tx.RawTx)).PipeTo(Self,
+            success: _ => RebroadcastRefused.None,
+            failure: error => error is RpcErrorException rpc && rpc.RpcMessage.Contains("nonce too low", StringComparison.OrdinalIgnoreCase)
+                ? new RebroadcastRefused(tx.QuoteId)
+                : RebroadcastRefused.None);
+
+    private void OnRebroadcastRefused(RebroadcastRefused refused)
     {
-        // "already known" / "nonce too low" answers mean the chain has it: nothing to do either way.
-        _rpc?.SendRawTransactionAsync(Hex.Decode(tx.RawTx)).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        if (refused.QuoteId is not { } quoteId || !_watches.TryGetValue(quoteId, out var watch)) return;
+        watch.SuspectDropped = true;
+        watch.Due = Now;
+    }
+
+    /// <summary>The transaction's nonce went to another one and it has no receipt: it will never be mined, so its hold is released.</summary>
+    private void Drop(TxSubmitted tx)
+    {
+        _watches.Remove(tx.QuoteId);
+        var reason = "dropped: its nonce was used by another transaction";
+        _log.Warning("Pool {0}: {1} for quote {2} was {3}", _chainId, tx.TxHash, tx.QuoteId, reason);
+        Persist(new TxBroadcastFailed(_chainId, tx.QuoteId, tx.TxHash, tx.Wallet, tx.Nonce, reason,
+            Meta.System($"pool-{_chainId}", "transaction dropped", Now, tx.QuoteId.Value)), e =>
+        {
+            Apply(e);
+            _dapps.Tell(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason));
+        });
     }
 
     private void Register(RegisterWorkerWallet command)
@@ -338,9 +387,9 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         public static readonly Tick Instance = new();
     }
 
-    private sealed record Broadcasted(TxSubmitted Tx, IActorRef ReplyTo);
+    private sealed record Broadcasted(TxSubmitted Tx);
 
-    private sealed record BroadcastRefused(TxSubmitted Tx, IActorRef ReplyTo, Exception Cause);
+    private sealed record BroadcastRefused(TxSubmitted Tx, Exception Cause);
 
     private sealed record ReceiptChecked(QuoteId QuoteId, TransactionReceipt? Receipt, Exception? Error);
 
@@ -352,5 +401,14 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         public TimeSpan Backoff { get; set; } = backoff;
         public DateTimeOffset RebroadcastAt { get; set; } = rebroadcastAt;
         public bool Checking { get; set; } = checking;
+
+        /// <summary>A rebroadcast was answered "nonce too low": without a receipt now, it was dropped.</summary>
+        public bool SuspectDropped { get; set; }
+    }
+
+    /// <summary>The answer to a rebroadcast that matters: "nonce too low" (<see cref="QuoteId"/> set), or nothing to do.</summary>
+    private sealed record RebroadcastRefused(QuoteId? QuoteId)
+    {
+        public static readonly RebroadcastRefused None = new((QuoteId?)null);
     }
 }

@@ -36,7 +36,7 @@ internal sealed class AddressJsonConverter : JsonConverter<Address>
         Address.TryParse(reader.GetString(), out var address) ? address : throw new JsonException("Malformed address.");
 
     public override void Write(Utf8JsonWriter writer, Address value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.Value);
+        writer.WriteStringValue(value.Value ?? throw new JsonException("An empty address cannot be written: it could never be read back."));
 }
 
 internal sealed class DappIdJsonConverter : JsonConverter<DappId>

@@ -15,11 +15,15 @@ public sealed class NonceBook
 
     public bool Knows(EthAddress wallet) => _next.ContainsKey(wallet);
 
-    /// <summary>Sets the wallet's next nonce from the chain, forgetting freed ones below it.</summary>
-    public void Reset(EthAddress wallet, BigInteger pendingCount)
+    /// <summary>
+    /// Sets the wallet's next nonce: the chain's pending count, but never below <paramref name="floor"/> (one past
+    /// the highest nonce of our own transactions the chain may not have seen yet, e.g. journaled before a crash).
+    /// Freed nonces are forgotten: after a reset nothing below the next one is handed out again.
+    /// </summary>
+    public void Reset(EthAddress wallet, BigInteger pendingCount, BigInteger floor)
     {
-        _next[wallet] = pendingCount;
-        if (_freed.TryGetValue(wallet, out var freed)) freed.RemoveWhere(n => n < pendingCount);
+        _next[wallet] = BigInteger.Max(pendingCount, floor);
+        _freed.Remove(wallet);
     }
 
     public BigInteger Take(EthAddress wallet)

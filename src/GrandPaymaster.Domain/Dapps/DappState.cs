@@ -44,7 +44,8 @@ public sealed record DappState(
     ImmutableDictionary<FeeToken, Ledger> Ledgers,
     ImmutableDictionary<QuoteId, Execution> Executions,
     ImmutableDictionary<string, QuoteId> IdempotencyKeys,
-    ImmutableList<QuoteId> Closed) : IPaymasterMessage
+    ImmutableList<QuoteId> Closed,
+    ImmutableHashSet<string> DepositReferences) : IPaymasterMessage
 {
     /// <summary>
     /// Settled or released executions kept in memory (for status and idempotent replay) before the
@@ -54,7 +55,7 @@ public sealed record DappState(
 
     public static DappState Empty(DappId id) => new(id, null, ImmutableDictionary<FeeToken, Ledger>.Empty,
         ImmutableDictionary<QuoteId, Execution>.Empty, ImmutableDictionary<string, QuoteId>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableList<QuoteId>.Empty);
+        ImmutableList<QuoteId>.Empty, ImmutableHashSet<string>.Empty);
 
     public bool IsRegistered => Profile is not null;
 
@@ -81,6 +82,8 @@ public sealed record DappState(
     {
         if (!IsRegistered) return Decision.Reject(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.");
         if (command.Amount.Units.IsZero) return Decision.Reject(RejectionCodes.InvalidRequest, "A deposit must be positive.");
+        // A deposit retried with its reference (after a timeout, say) is credited once.
+        if (command.Reference.Length > 0 && DepositReferences.Contains(command.Reference)) return new Decision(new Balances(Id, Ledgers), []);
         var deposited = new FundsDeposited(Id, command.Amount, command.Reference, command.Meta);
         return new Decision(new Balances(Id, Apply(deposited).Ledgers), [deposited]);
     }
@@ -188,7 +191,10 @@ public sealed record DappState(
     public DappState Apply(IDappEvent @event) => @event switch
     {
         DappRegistered e => this with { Profile = new DappProfile(e.Name, e.ApiKeyHash, e.Surcharge, e.Meta.At) },
-        FundsDeposited e => WithLedger(e.Amount.Token, l => l with { Deposited = l.Deposited + e.Amount.Units, Available = l.Available + e.Amount.Units }),
+        FundsDeposited e => WithLedger(e.Amount.Token, l => l with { Deposited = l.Deposited + e.Amount.Units, Available = l.Available + e.Amount.Units }) with
+        {
+            DepositReferences = e.Reference.Length > 0 ? DepositReferences.Add(e.Reference) : DepositReferences,
+        },
         // FeeQuoted and FeeDeducted are one atomic write; the first opens the execution, the second moves the money.
         FeeQuoted e => this with { Executions = Executions.SetItem(e.Quote.Id, new Execution(e.Quote, TokenAmount.Zero(e.Quote.Breakdown.MaxFee.Token), "", "", null, e.Meta.At)) },
         FeeDeducted e => Deduct(e),

@@ -15,10 +15,10 @@ public sealed record PoolState(
     ImmutableList<Address> Workers,
     ImmutableDictionary<QuoteId, TxSubmitted> InFlight,
     ImmutableDictionary<QuoteId, TxConfirmed> AwaitingAck,
-    ImmutableDictionary<QuoteId, string> Relayed) : IPaymasterMessage
+    ImmutableDictionary<QuoteId, TxSubmitted> Relayed) : IPaymasterMessage
 {
     public static PoolState Empty(ChainId chainId) => new(chainId, PoolStatus.Active, ImmutableList<Address>.Empty,
-        ImmutableDictionary<QuoteId, TxSubmitted>.Empty, ImmutableDictionary<QuoteId, TxConfirmed>.Empty, ImmutableDictionary<QuoteId, string>.Empty);
+        ImmutableDictionary<QuoteId, TxSubmitted>.Empty, ImmutableDictionary<QuoteId, TxConfirmed>.Empty, ImmutableDictionary<QuoteId, TxSubmitted>.Empty);
 
     public (PoolReplies.WorkerWalletRegistration Reply, IReadOnlyList<IPoolEvent> Events) Handle(RegisterWorkerWallet command)
     {
@@ -34,7 +34,7 @@ public sealed record PoolState(
     {
         WorkerWalletRegistered e when !Workers.Contains(e.Wallet) => this with { Workers = Workers.Add(e.Wallet) },
         WorkerWalletRegistered => this,
-        TxSubmitted e => this with { InFlight = InFlight.SetItem(e.QuoteId, e), Relayed = Relayed.SetItem(e.QuoteId, e.TxHash) },
+        TxSubmitted e => this with { InFlight = InFlight.SetItem(e.QuoteId, e), Relayed = Relayed.SetItem(e.QuoteId, e) },
         TxBroadcastFailed e => this with { InFlight = InFlight.Remove(e.QuoteId), Relayed = Relayed.Remove(e.QuoteId) },
         TxConfirmed e => this with { InFlight = InFlight.Remove(e.QuoteId), AwaitingAck = AwaitingAck.SetItem(e.QuoteId, e) },
         // Settled and acknowledged: the dApp will never ask to relay these quotes again.

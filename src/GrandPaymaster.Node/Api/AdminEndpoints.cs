@@ -61,6 +61,7 @@ public static class AdminEndpoints
         body!.Allow("token", "amount", "reference", "reason");
         var token = body.Token("token");
         var amount = body.Quantity("amount", required: true);
+        // The reference (a wire or ledger id) makes a retried deposit count once.
         var reference = body.String("reference", required: false, maxLength: 128) ?? "";
         var reason = body.String("reason", required: false, maxLength: 256) ?? "prepaid deposit";
         if (amount is { IsZero: true }) body.Error("amount", "must be positive");

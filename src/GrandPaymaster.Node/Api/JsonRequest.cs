@@ -50,11 +50,39 @@ public sealed class JsonRequest
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return (null, Problems.Of(StatusCodes.Status400BadRequest, "invalid_request", "The body must be a JSON object."));
+            EnsureReadableText(document.RootElement);
             return (new JsonRequest(document.RootElement.Clone()), null);
         }
         catch (JsonException e)
         {
             return (null, Problems.Of(StatusCodes.Status400BadRequest, "invalid_request", $"The body is not valid JSON: {e.Message}"));
+        }
+        catch (InvalidOperationException)
+        {
+            // Valid JSON syntax, but a string that is not valid UTF-16 (a lone escaped surrogate such as "\ud800").
+            return (null, Problems.Of(StatusCodes.Status400BadRequest, "invalid_request", "The body contains a string that is not valid Unicode."));
+        }
+    }
+
+    /// <summary>Decodes every property name and string once, so no field accessor can fail on malformed Unicode later.</summary>
+    private static void EnsureReadableText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    _ = property.Name;
+                    EnsureReadableText(property.Value);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray()) EnsureReadableText(item);
+                break;
+            case JsonValueKind.String:
+                _ = element.GetString();
+                break;
         }
     }
 

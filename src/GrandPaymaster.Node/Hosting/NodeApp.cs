@@ -28,6 +28,7 @@ public static class NodeApp
         configure?.Invoke(builder);
 
         var gpm = builder.Configuration.GetSection(GpmOptions.Section).Get<GpmOptions>() ?? new GpmOptions();
+        RefusePublicDevSeedOnRealChains(gpm);
         builder.Services.Configure<GpmOptions>(builder.Configuration.GetSection(GpmOptions.Section));
         builder.Services.Configure<MarketOptions>(builder.Configuration.GetSection("Gpm:Market"));
         builder.Services.Configure<List<OperatorOptions>>(builder.Configuration.GetSection("Gpm:Admin:Operators"));
@@ -52,6 +53,15 @@ public static class NodeApp
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(context =>
             Problems.Of(StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error; it was logged.").ExecuteAsync(context)));
+        // Unknown routes and wrong methods answer problem+json like everything else.
+        app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted
+            ? Task.CompletedTask
+            : Problems.Of(context.HttpContext.Response.StatusCode, context.HttpContext.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => "not_found",
+                StatusCodes.Status405MethodNotAllowed => "method_not_allowed",
+                _ => "invalid_request",
+            }, $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} is not part of this API.").ExecuteAsync(context.HttpContext));
         app.MapDappApi();
         app.MapAdminApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
@@ -61,6 +71,19 @@ public static class NodeApp
             ResponseWriter = HealthResponse.WriteAsync,
         });
         return app;
+    }
+
+    /// <summary>
+    /// The devnet wallet seed is public (it is in this repository): a node that would hold real funds with it
+    /// must not start. Real deployments bring their own keys (the vault issue); until then, loopback chains only.
+    /// </summary>
+    private static void RefusePublicDevSeedOnRealChains(GpmOptions gpm)
+    {
+        if (gpm.Wallets.DevSeed != new WalletOptions().DevSeed) return;
+        var remote = gpm.EffectiveChains.SelectMany(c => c.RpcUrls).FirstOrDefault(url => !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !uri.IsLoopback);
+        if (remote is not null)
+            throw new InvalidOperationException(
+                $"Gpm:Wallets:DevSeed is the public devnet seed, but chain endpoint {remote} is not on this machine. Set a private seed.");
     }
 
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm, IServiceProvider services)

@@ -53,7 +53,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new PoolState(Chain, PoolStatus.SafeMode, ImmutableList.Create(Wallet, Address.Parse("0x" + new string('a', 40))),
             ImmutableDictionary<QuoteId, PoolEvents.TxSubmitted>.Empty.Add(SampleQuoteId, Submitted),
             ImmutableDictionary<QuoteId, PoolEvents.TxConfirmed>.Empty.Add(SampleQuoteId, Confirmed),
-            ImmutableDictionary<QuoteId, string>.Empty.Add(SampleQuoteId, "0xabc")),
+            ImmutableDictionary<QuoteId, PoolEvents.TxSubmitted>.Empty.Add(SampleQuoteId, Submitted)),
         new DappCommands.Register(Dapp, "Acme", "hash", new Bps(2_500), SampleMeta),
         new DappCommands.Deposit(Dapp, Hold, "wire-1", SampleMeta),
         new DappCommands.GetDapp(Dapp),
@@ -81,7 +81,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new DappEvents.FeeSettled(Dapp, SampleQuoteId, SampleSettlement, SampleMeta),
         new DappState(Dapp, new DappProfile("Acme", "hash", new Bps(3_000), SampleMeta.At), Ledgers,
             ImmutableDictionary<QuoteId, Execution>.Empty.Add(SampleQuoteId, SampleExecution),
-            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId]),
+            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId], ["wire-1"]),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serializer-tests",

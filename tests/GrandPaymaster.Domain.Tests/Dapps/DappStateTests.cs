@@ -155,4 +155,16 @@ public sealed class DappStateTests
         Assert.Equal(0, ledger.Held);
         Assert.Equal((DappState.RetainClosed + 1) * 81_900, ledger.Settled); // 21,000 gas × 1 gwei × 1.3 × 3,000 = 0.0819 USDT each
     }
+
+    [Fact]
+    public void A_deposit_retried_with_its_reference_is_credited_once()
+    {
+        var state = Funded();
+        var retry = state.Decide(new Deposit(Dapp, new TokenAmount(FeeToken.Usdt, 100_000_000), "wire-1", Meta));
+        var other = state.Decide(new Deposit(Dapp, new TokenAmount(FeeToken.Usdt, 5), "wire-2", Meta));
+
+        Assert.Empty(retry.Events);
+        Assert.Equal(100_000_000, ((Balances)retry.Reply).Ledgers[FeeToken.Usdt].Deposited);
+        Assert.Single(other.Events);
+    }
 }
