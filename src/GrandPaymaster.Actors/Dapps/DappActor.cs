@@ -16,6 +16,9 @@ public sealed record DappSettings
 {
     public TimeSpan QuoteValidity { get; init; } = TimeSpan.FromSeconds(60);
     public int SnapshotEvery { get; init; } = 5_000;
+
+    /// <summary>How long a hold may wait for its relay's answer before the dApp asks the pool again.</summary>
+    public TimeSpan RelayRetryAfter { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -65,7 +68,11 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         Command<GetQuoteStatus>(q => Sender.Tell(_state.Query(q, _quotes.GetValueOrDefault(q.QuoteId))));
         Command<GetBalances>(q => Sender.Tell(_state.Query(q)));
         Command<GetDapp>(q => Sender.Tell(_state.Query(q)));
-        Command<PruneQuotes>(_ => PruneExpiredQuotes());
+        Command<PruneQuotes>(_ =>
+        {
+            PruneExpiredQuotes();
+            AskAgainForStuckRelays();
+        });
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed; recovery replays more events", PersistenceId));
     }
@@ -212,6 +219,16 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         foreach (var (id, quote) in _quotes.ToArray())
             if (quote.IsExpiredAt(now - TimeSpan.FromSeconds(5)))
                 _quotes.Remove(id);
+    }
+
+    /// <summary>
+    /// A hold whose relay has had no answer for a while (a lost message, a pool that restarted before
+    /// journaling it): ask again. The pool answers a quote it knows with its one transaction.
+    /// </summary>
+    private void AskAgainForStuckRelays()
+    {
+        var before = Now - _settings.RelayRetryAfter;
+        foreach (var execution in _state.AwaitingRelay.Where(e => e.DeductedAt < before)) RequestRelay(execution.Quote);
     }
 
     private Meta SystemMeta(string reason, QuoteId quoteId) => Meta.System("pool", reason, Now, quoteId.Value);

@@ -143,9 +143,13 @@ public sealed record DappState(
             [new RelaySubmitted(Id, command.QuoteId, command.TxHash, command.Wallet, command.Nonce, meta)]);
     }
 
+    /// <summary>
+    /// The pool gave up on the transaction: refused before the mempool, or dropped after it (its nonce was
+    /// mined by another). Either way it will never be mined, so an open hold goes back to the balance.
+    /// </summary>
     public Decision Decide(RelayFailed command, Meta meta)
     {
-        if (!Executions.TryGetValue(command.QuoteId, out var execution) || execution.Status != ExecutionStatus.Deducted)
+        if (!Executions.TryGetValue(command.QuoteId, out var execution) || !execution.HoldIsOpen)
             return new Decision(Rejected(RejectionCodes.RelayFailed, command.Reason), []);
         return new Decision(Rejected(RejectionCodes.RelayFailed, $"The relay failed: {command.Reason}. The hold was released."),
             [new FeeReleased(Id, command.QuoteId, execution.Hold, command.Reason, meta)]);

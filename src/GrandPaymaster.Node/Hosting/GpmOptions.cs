@@ -19,6 +19,14 @@ public sealed class GpmOptions
     public DevnetOptions Devnet { get; set; } = new();
     public WalletOptions Wallets { get; set; } = new();
     public QuoteOptions Quotes { get; set; } = new();
+    public PoolOptions Pools { get; set; } = new();
+}
+
+/// <summary>Timings of the chain pools' relay loop.</summary>
+public sealed class PoolOptions
+{
+    /// <summary>A transaction without a receipt this long is broadcast again (and found dropped if its nonce went elsewhere).</summary>
+    public TimeSpan RebroadcastAfter { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>How long a quote can be executed after it is issued.</summary>

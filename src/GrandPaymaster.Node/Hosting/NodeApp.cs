@@ -95,7 +95,7 @@ public static class NodeApp
             chainId => chains.Find(chainId)?.Clients.FirstOrDefault(),
             chainId => Enumerable.Range(0, gpm.Wallets.WorkersPerChain).Select(i => wallets.PoolWorker(chainId.Value, i)).ToArray(),
             clock,
-            new PoolSettings());
+            new PoolSettings { RebroadcastAfter = gpm.Pools.RebroadcastAfter });
 
         akka.AddHocon(PersistenceHocon.For(gpm.Persistence.ToSettings()), HoconAddMode.Prepend)
             .AddHocon(PersistenceHocon.Load("akka.hocon"), HoconAddMode.Append)

@@ -47,11 +47,12 @@ public sealed class LedgerLawProperties
                     var decision = state.Decide(new ExecuteQuote(Dapp, KeyHash, quote.Id, key, quote.Id.Value, null), quote, Meta(now));
                     state = Run(state, decision.Events);
                     break;
-                case 3 when state.AwaitingRelay.Any():
-                    var waiting = state.AwaitingRelay.First();
-                    state = random.Next(3) == 0
-                        ? Run(state, state.Decide(new RelayFailed(Dapp, waiting.Quote.Id, "rpc down"), Meta(now)).Events)
-                        : Run(state, state.Decide(new RelaySucceeded(Dapp, waiting.Quote.Id, "0x" + random.Next().ToString("x64"), default, 0), Meta(now)).Events);
+                case 3 when state.Executions.Values.Any(e => e.HoldIsOpen):
+                    // Relay answers: success for a waiting hold; failure (refused, or dropped after submission) for any open one.
+                    var open = state.Executions.Values.First(e => e.HoldIsOpen);
+                    state = random.Next(3) == 0 || open.Status != ExecutionStatus.Deducted
+                        ? Run(state, state.Decide(new RelayFailed(Dapp, open.Quote.Id, "rpc down"), Meta(now)).Events)
+                        : Run(state, state.Decide(new RelaySucceeded(Dapp, open.Quote.Id, "0x" + random.Next().ToString("x64"), default, 0), Meta(now)).Events);
                     break;
                 case 4 when state.Executions.Count > 0:
                     // Settle any execution, also ones already settled or released (redelivery, late receipts).
