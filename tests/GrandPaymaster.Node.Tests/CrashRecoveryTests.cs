@@ -11,30 +11,16 @@ namespace GrandPaymaster.Node.Tests;
 /// A node SIGKILLed between <c>TxSubmitted</c> and settlement: after a restart on the same journal the
 /// transaction is settled exactly once and no hold is left open.
 /// </summary>
-public sealed class CrashRecoveryTests : IAsyncLifetime
+public sealed class CrashRecoveryTests : SingleChain
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-crash-" + Guid.NewGuid().ToString("N"));
-    private readonly HttpClient _chainHttp = new() { Timeout = Timeout.InfiniteTimeSpan };
-    private DevnetLauncher _chains = null!;
-
-    public async Task InitializeAsync()
-    {
-        _chains = await DevnetLauncher.StartAsync([new DevnetChainSpec("devnet-a", 31337, DevnetChainSpec.FreeLoopbackPort())], _chainHttp);
-        var wallets = new DevWallets("grand-paymaster-devnet");
-        await DevnetFunder.FundAsync(Rpc, 31337, AnvilDevAccounts.Key(0),
-            [(wallets.PoolWorker(31337, 0).Address, 10 * DevnetFunder.Ether), (wallets.PoolWorker(31337, 1).Address, 10 * DevnetFunder.Ether)]);
-    }
-
-    private EthRpcClient Rpc => new(_chainHttp, _chains.Chains[0].RpcUrl);
-
     [Fact]
     public async Task A_node_killed_between_submission_and_settlement_settles_exactly_once_after_restart()
     {
-        var chains = TestNode.ChainsOf(_chains).ToArray();
+        var chains = TestNode.ChainsOf(Chains).ToArray();
         var port = DevnetChainSpec.FreeLoopbackPort();
         string apiKey, quoteId, txHash;
         BigInteger hold;
-        using (var first = NodeProcess.Start(_dataDirectory, port, chains))
+        using (var first = NodeProcess.Start(DataDirectory, port, chains))
         {
             await first.WaitForReadyAsync(TimeSpan.FromSeconds(60));
             var client = new PaymasterClient(first.Http);
@@ -51,7 +37,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             using var executeResponse = await client.ExecuteAsync(apiKey, quoteId, "crash-key");
             txHash = (await PaymasterClient.ExpectAsync(executeResponse, HttpStatusCode.Accepted)).GetProperty("txHash").GetString()!;
 
-            var journal = new JournalProbe(_dataDirectory);
+            var journal = new JournalProbe(DataDirectory);
             Assert.Equal(1, journal.RowsMentioning("pool.evt.tx-submitted", quoteId));
             Assert.Equal(0, journal.RowsMentioning("pool.evt.tx-confirmed", quoteId));
             Assert.Null(await Rpc.GetTransactionReceiptAsync(txHash));
@@ -64,13 +50,13 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var receipt = await Rpc.GetTransactionReceiptAsync(txHash);
         Assert.NotNull(receipt);
 
-        using var second = NodeProcess.Start(_dataDirectory, port, chains);
+        using var second = NodeProcess.Start(DataDirectory, port, chains);
         await second.WaitForReadyAsync(TimeSpan.FromSeconds(60));
         var after = new PaymasterClient(second.Http);
         var settled = await after.WaitForStatusAsync(apiKey, quoteId, "settled", TimeSpan.FromSeconds(30));
         await Task.Delay(1_000); // give a duplicate settlement, if there were one, the time to land
 
-        var probe = new JournalProbe(_dataDirectory);
+        var probe = new JournalProbe(DataDirectory);
         Assert.Equal(1, probe.RowsMentioning("pool.evt.tx-submitted", quoteId));
         Assert.Equal(1, probe.RowsMentioning("pool.evt.tx-confirmed", quoteId));
         Assert.Equal(1, probe.RowsMentioning("dapp.evt.fee-settled", quoteId));
@@ -82,13 +68,5 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var balances = await after.BalancesAsync(apiKey);
         Assert.Equal("0", balances.GetProperty("balances").GetProperty("USDT").GetProperty("held").GetString());
         LedgerLaw.AssertHolds(balances);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _chains.DisposeAsync();
-        _chainHttp.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
     }
 }

@@ -12,26 +12,12 @@ namespace GrandPaymaster.Node.Tests;
 /// A relayed transaction that is replaced in the mempool (its nonce mined by another transaction) can never
 /// be mined: the pool notices on its next rebroadcast and the dApp's hold goes back to its balance.
 /// </summary>
-public sealed class DroppedTransactionTests : IAsyncLifetime
+public sealed class DroppedTransactionTests : SingleChain
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-dropped-" + Guid.NewGuid().ToString("N"));
-    private readonly HttpClient _chainHttp = new() { Timeout = Timeout.InfiniteTimeSpan };
-    private DevnetLauncher _chains = null!;
-
-    private EthRpcClient Rpc => new(_chainHttp, _chains.Chains[0].RpcUrl);
-
-    public async Task InitializeAsync()
-    {
-        _chains = await DevnetLauncher.StartAsync([new DevnetChainSpec("devnet-a", 31337, DevnetChainSpec.FreeLoopbackPort())], _chainHttp);
-        var wallets = new DevWallets("grand-paymaster-devnet");
-        await DevnetFunder.FundAsync(Rpc, 31337, AnvilDevAccounts.Key(0),
-            [(wallets.PoolWorker(31337, 0).Address, 10 * DevnetFunder.Ether), (wallets.PoolWorker(31337, 1).Address, 10 * DevnetFunder.Ether)]);
-    }
-
     [Fact]
     public async Task A_transaction_whose_nonce_was_mined_by_another_is_released_after_the_next_rebroadcast()
     {
-        await using var node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains), "--Gpm:Pools:RebroadcastAfter=00:00:01");
+        await using var node = await TestNode.StartAsync(DataDirectory, TestNode.ChainsOf(Chains), "--Gpm:Pools:RebroadcastAfter=00:00:01");
         await node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60));
         var client = node.Client;
         var (dappId, apiKey) = await client.RegisterDappAsync();
@@ -64,13 +50,5 @@ public sealed class DroppedTransactionTests : IAsyncLifetime
         LedgerLaw.AssertHolds(balances);
         Assert.Equal(1, node.Journal.RowsMentioning("pool.evt.tx-broadcast-failed", quoteId));
         Assert.Equal(1, node.Journal.RowsMentioning("dapp.evt.fee-released", quoteId));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _chains.DisposeAsync();
-        _chainHttp.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
     }
 }
