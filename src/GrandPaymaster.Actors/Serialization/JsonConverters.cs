@@ -89,34 +89,41 @@ internal sealed class TokenAmountJsonConverter : JsonConverter<TokenAmount>
 {
     public override TokenAmount Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        using var doc = JsonDocument.ParseValue(ref reader);
-        var token = Enum.Parse<FeeToken>(doc.RootElement.GetProperty("Token").GetString()!);
-        return new TokenAmount(token, BigIntegerJsonConverter.Parse(doc.RootElement.GetProperty("Units").GetString()));
+        var (token, units) = TokenQuantity.Read(ref reader, "Units");
+        return new TokenAmount(token, units);
     }
 
-    public override void Write(Utf8JsonWriter writer, TokenAmount value, JsonSerializerOptions options)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("Token", value.Token.ToString());
-        writer.WriteString("Units", value.Units.ToString(CultureInfo.InvariantCulture));
-        writer.WriteEndObject();
-    }
+    public override void Write(Utf8JsonWriter writer, TokenAmount value, JsonSerializerOptions options) =>
+        TokenQuantity.Write(writer, value.Token, "Units", value.Units);
 }
 
 internal sealed class ConversionRateJsonConverter : JsonConverter<ConversionRate>
 {
     public override ConversionRate Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        using var doc = JsonDocument.ParseValue(ref reader);
-        var token = Enum.Parse<FeeToken>(doc.RootElement.GetProperty("Token").GetString()!);
-        return new ConversionRate(token, BigIntegerJsonConverter.Parse(doc.RootElement.GetProperty("UnitsPerNativeCoin").GetString()));
+        var (token, units) = TokenQuantity.Read(ref reader, "UnitsPerNativeCoin");
+        return new ConversionRate(token, units);
     }
 
-    public override void Write(Utf8JsonWriter writer, ConversionRate value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, ConversionRate value, JsonSerializerOptions options) =>
+        TokenQuantity.Write(writer, value.Token, "UnitsPerNativeCoin", value.UnitsPerNativeCoin);
+}
+
+/// <summary>The shared shape of token-denominated values: <c>{"Token": "Usdt", "&lt;field&gt;": "decimal"}</c>.</summary>
+internal static class TokenQuantity
+{
+    public static (FeeToken Token, BigInteger Value) Read(ref Utf8JsonReader reader, string field)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var token = Enum.Parse<FeeToken>(doc.RootElement.GetProperty("Token").GetString()!);
+        return (token, BigIntegerJsonConverter.Parse(doc.RootElement.GetProperty(field).GetString()));
+    }
+
+    public static void Write(Utf8JsonWriter writer, FeeToken token, string field, BigInteger value)
     {
         writer.WriteStartObject();
-        writer.WriteString("Token", value.Token.ToString());
-        writer.WriteString("UnitsPerNativeCoin", value.UnitsPerNativeCoin.ToString(CultureInfo.InvariantCulture));
+        writer.WriteString("Token", token.ToString());
+        writer.WriteString(field, value.ToString(CultureInfo.InvariantCulture));
         writer.WriteEndObject();
     }
 }

@@ -53,16 +53,21 @@ public static class DappEndpoints
         if (market.GasPrice(chainId.Value) is not { } gasPrice || market.Rate(chainId.Value, token!.Value) is not { } rate)
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, "pool_unavailable", $"No market data for chain {chainId} yet; retry shortly.");
 
+        var region = await dapps.GetAsync(http.RequestAborted);
+        var keyHash = DappState.HashApiKey(key);
         if (gasLimit is null)
         {
+            // A simulation costs an RPC call: only a dApp whose key checks out gets one.
+            var (_, unauthorized) = await EdgeAsk.AskAsync<Balances>(region, new GetBalances(dappId, keyHash), QueryTimeout, http.RequestAborted);
+            if (unauthorized is not null) return unauthorized;
             var (estimate, simulationProblem) = await EstimateAsync(chain, to!.Value, data!, http.RequestAborted);
             if (simulationProblem is not null) return simulationProblem;
             gasLimit = estimate;
         }
 
         var request = new QuoteRequest(chainId.Value, sender!.Value, to!.Value, data!, gasLimit!.Value, token.Value);
-        var command = new RequestQuote(dappId, DappState.HashApiKey(key), request, new MarketInputs(gasPrice, market.Buffer(chainId.Value), rate));
-        var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(await dapps.GetAsync(http.RequestAborted), command, QueryTimeout, http.RequestAborted);
+        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, market.Buffer(chainId.Value), rate));
+        var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(region, command, QueryTimeout, http.RequestAborted);
         return refused ?? Results.Json(Views.Quote(issued!.Quote), statusCode: StatusCodes.Status201Created);
     }
 

@@ -3,7 +3,6 @@ using System.Numerics;
 using System.Text.Json;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Money;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace GrandPaymaster.Node.Api;
 
@@ -98,10 +97,10 @@ public sealed class JsonRequest
     public string? String(string name, bool required, int maxLength)
     {
         if (!Present(name, required, out var value)) return null;
-        if (value.ValueKind != JsonValueKind.String) return Error<string>(name, "must be a string");
+        if (value.ValueKind != JsonValueKind.String) return InvalidText(name, "must be a string");
         var text = value.GetString()!;
-        if (required && text.Trim().Length == 0) return Error<string>(name, "must not be empty");
-        return text.Length > maxLength ? Error<string>(name, $"must be at most {maxLength} characters") : text;
+        if (required && text.Trim().Length == 0) return InvalidText(name, "must not be empty");
+        return text.Length > maxLength ? InvalidText(name, $"must be at most {maxLength} characters") : text;
     }
 
     public Address? Address(string name)
@@ -117,7 +116,7 @@ public sealed class JsonRequest
     {
         var value = Quantity(name, required: true);
         if (value is null) return null;
-        if (value <= 0 || value > long.MaxValue) return Error<ChainId>(name, "must be a positive chain id");
+        if (value <= 0 || value > long.MaxValue) return Invalid<ChainId>(name, "must be a positive chain id");
         return new ChainId((long)value.Value);
     }
 
@@ -125,19 +124,19 @@ public sealed class JsonRequest
     {
         var text = String(name, required: true, maxLength: 16);
         if (text is null) return null;
-        return FeeTokens.TryParse(text, out var token) ? token : Error<FeeToken>(name, "must be USDT or VCN");
+        return FeeTokens.TryParse(text, out var token) ? token : Invalid<FeeToken>(name, "must be USDT or VCN");
     }
 
     /// <summary>Call data: <c>0x</c>-prefixed hex with an even number of digits; absent means empty.</summary>
     public string? HexData(string name)
     {
         if (!Present(name, required: false, out var value)) return "0x";
-        if (value.ValueKind != JsonValueKind.String) return Error<string>(name, "must be a 0x-prefixed hex string");
+        if (value.ValueKind != JsonValueKind.String) return InvalidText(name, "must be a 0x-prefixed hex string");
         var text = value.GetString()!;
-        if (!text.StartsWith("0x", StringComparison.Ordinal)) return Error<string>(name, "must start with 0x");
-        if (text.Length % 2 != 0) return Error<string>(name, "must have an even number of hex digits");
+        if (!text.StartsWith("0x", StringComparison.Ordinal)) return InvalidText(name, "must start with 0x");
+        if (text.Length % 2 != 0) return InvalidText(name, "must have an even number of hex digits");
         for (var i = 2; i < text.Length; i++)
-            if (!Uri.IsHexDigit(text[i])) return Error<string>(name, $"has a non-hex character at position {i}");
+            if (!Uri.IsHexDigit(text[i])) return InvalidText(name, $"has a non-hex character at position {i}");
         return text.ToLowerInvariant();
     }
 
@@ -156,18 +155,18 @@ public sealed class JsonRequest
             case JsonValueKind.String when TryParseQuantityText(value.GetString()!, out parsed):
                 break;
             default:
-                return Error<BigInteger>(name, "must be a non-negative integer (decimal string, 0x hex string or JSON integer)");
+                return Invalid<BigInteger>(name, "must be a non-negative integer (decimal string, 0x hex string or JSON integer)");
         }
 
-        if (parsed.Sign < 0) return Error<BigInteger>(name, "must not be negative");
-        return parsed > Uint256Max ? Error<BigInteger>(name, "must be below 2^256") : parsed;
+        if (parsed.Sign < 0) return Invalid<BigInteger>(name, "must not be negative");
+        return parsed > Uint256Max ? Invalid<BigInteger>(name, "must be below 2^256") : parsed;
     }
 
     public int? Integer(string name, bool required, int min, int max)
     {
         if (!Present(name, required, out var value)) return null;
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number)) return Error<int>(name, "must be an integer");
-        return number < min || number > max ? Error<int>(name, $"must be between {min} and {max}") : number;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number)) return Invalid<int>(name, "must be an integer");
+        return number < min || number > max ? Invalid<int>(name, $"must be between {min} and {max}") : number;
     }
 
     public void Error(string name, string message)
@@ -183,13 +182,14 @@ public sealed class JsonRequest
         return false;
     }
 
-    private T? Error<T>(string name, string message) where T : struct
+    /// <summary>Records the error; the field has no value.</summary>
+    private T? Invalid<T>(string name, string message) where T : struct
     {
         Error(name, message);
         return null;
     }
 
-    private string? Error<T>(string name, string message, bool _ = false) where T : class
+    private string? InvalidText(string name, string message)
     {
         Error(name, message);
         return null;

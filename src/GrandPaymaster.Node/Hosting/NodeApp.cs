@@ -22,10 +22,9 @@ public static class NodeApp
 {
     private const string ReadyTag = "ready";
 
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
-        configure?.Invoke(builder);
 
         var gpm = builder.Configuration.GetSection(GpmOptions.Section).Get<GpmOptions>() ?? new GpmOptions();
         RefusePublicDevSeedOnRealChains(gpm);

@@ -50,9 +50,14 @@ public sealed class PolledMarketView(ChainRpcDirectory chains, IOptions<MarketOp
 {
     private readonly ConcurrentDictionary<long, Wei> _gasPrices = new();
 
+    // Rates are configuration: parsed once per chain and token, not on every quote.
+    private readonly ConcurrentDictionary<(long, FeeToken), ConversionRate?> _rates = new();
+
     public Wei? GasPrice(ChainId chainId) => _gasPrices.TryGetValue(chainId.Value, out var price) ? price : null;
 
-    public ConversionRate? Rate(ChainId chainId, FeeToken token)
+    public ConversionRate? Rate(ChainId chainId, FeeToken token) => _rates.GetOrAdd((chainId.Value, token), key => ConfiguredRate(new ChainId(key.Item1), key.Item2));
+
+    private ConversionRate? ConfiguredRate(ChainId chainId, FeeToken token)
     {
         var rates = options.Value.Rates.GetValueOrDefault(chainId.ToString()) ?? options.Value.DefaultRates;
         return rates.TryGetValue(token.Symbol(), out var text) && BigInteger.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var units) && units > 0
