@@ -19,13 +19,28 @@ public sealed record DappSettings
 
     /// <summary>How long a hold may wait for its relay's answer before the dApp asks the pool again.</summary>
     public TimeSpan RelayRetryAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An idle dApp with no open hold leaves memory (and the remembered entities) after this long.</summary>
+    public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Commands for one quote waiting while an earlier one for it is written; more are dropped (the pool re-sends).</summary>
+    public int MaxQueuedPerQuote { get; init; } = 16;
+}
+
+/// <summary>The modes of the chain pools as this node sees them (replicated; read without a round trip).</summary>
+public interface IPoolModes
+{
+    PoolModeView? Get(ChainId chainId);
 }
 
 /// <summary>
 /// The sharded, persistent entity of one dApp (<c>dapp-{id}</c>): prices quotes (kept in memory
 /// only; a quote moves no money), holds the max fee on execute (<see cref="FeeQuoted"/> and
 /// <see cref="FeeDeducted"/> in one write), asks its chain's pool to relay, and settles idempotently
-/// per quote. Replies go out only after the events they report are in the journal.
+/// per quote. Replies go out only after the events they report are in the journal. The pool's messages
+/// for one quote are decided one at a time, each on the state the previous one left (release and
+/// settlement exclude each other in <see cref="DappState"/>). A dApp with an open hold never passivates:
+/// it is a remembered entity, so after a crash it comes back by itself and relays what it holds.
 /// </summary>
 public sealed class DappActor : ReceivePersistentActor, IWithTimers
 {
@@ -35,13 +50,14 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private readonly DappSettings _settings;
     private readonly Dictionary<QuoteId, Quote> _quotes = new();
     private readonly Dictionary<QuoteId, List<IActorRef>> _waiting = new();
-    private readonly HashSet<QuoteId> _settling = new();
-    private readonly HashSet<QuoteId> _concluding = new();
+    private readonly Dictionary<QuoteId, Queue<IDappCommand>> _quoteWrites = new();
+    private readonly IPoolModes _modes;
     private DappState _state;
 
-    public DappActor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings)
+    public DappActor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes)
     {
         _pools = pools;
+        _modes = modes;
         _clock = clock;
         _settings = settings;
         _state = DappState.Empty(id);
@@ -56,14 +72,25 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         {
             // Holds whose relay never answered (a crash in between): ask again; the pool de-duplicates per quote.
             foreach (var execution in _state.AwaitingRelay) RequestRelay(execution.Quote);
+            SetReceiveTimeout(PassivateAfter);
         });
 
         Command<RequestQuote>(OnRequestQuote);
         Command<ExecuteQuote>(OnExecute);
-        Command<RelaySucceeded>(r => Conclude(r.QuoteId, () => _state.Decide(r, SystemMeta("relay submitted", r.QuoteId))));
-        Command<RelayFailed>(r => Conclude(r.QuoteId, () => _state.Decide(r, SystemMeta("relay failed", r.QuoteId))));
-        Command<SettleFee>(OnSettle);
-        Command<Register>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<RelaySucceeded>(r => OneAtATime(r.QuoteId, r));
+        Command<RelayFailed>(r => OneAtATime(r.QuoteId, r));
+        Command<RelayReplaced>(r => OneAtATime(r.QuoteId, r));
+        Command<SettleFee>(s => OneAtATime(s.QuoteId, s));
+        Command<Register>(c =>
+        {
+            var sender = Sender;
+            var decision = _state.Decide(c);
+            PersistAllThen(decision.Events, () =>
+            {
+                sender.Tell(decision.Reply);
+                SetReceiveTimeout(PassivateAfter);
+            });
+        });
         Command<Deposit>(c => PersistThenReply(_state.Decide(c), Sender));
         Command<GetQuoteStatus>(q => Sender.Tell(_state.Query(q, _quotes.GetValueOrDefault(q.QuoteId))));
         Command<GetBalances>(q => Sender.Tell(_state.Query(q)));
@@ -73,6 +100,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
             PruneExpiredQuotes();
             AskAgainForStuckRelays();
         });
+        Command<ReceiveTimeout>(_ => PassivateIfIdle());
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed; recovery replays more events", PersistenceId));
     }
@@ -82,8 +110,8 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
     public static string PersistenceIdFor(DappId id) => $"dapp-{id}";
 
-    public static Props PropsFor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings) =>
-        Props.Create(() => new DappActor(id, pools, clock, settings));
+    public static Props PropsFor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes) =>
+        Props.Create(() => new DappActor(id, pools, clock, settings, modes));
 
     protected override void PreStart()
     {
@@ -91,7 +119,20 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         Timers.StartPeriodicTimer("prune-quotes", PruneQuotes.Instance, TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>
+    /// Leaves memory only with nothing open: a hold keeps the entity (and its remembered-entity entry) alive, so a
+    /// crash cannot leave a deducted hold that nobody relays. An unregistered id (a made-up API key) goes at once.
+    /// </summary>
+    private void PassivateIfIdle()
+    {
+        if (_state.Executions.Values.Any(e => e.HoldIsOpen) || _waiting.Count > 0 || _quoteWrites.Count > 0) return;
+        Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+    }
+
     private DateTimeOffset Now => _clock.GetUtcNow();
+
+    /// <summary>An id nobody registered (a made-up API key) leaves memory after a few seconds, a registered dApp when idle.</summary>
+    private TimeSpan PassivateAfter => _state.IsRegistered ? _settings.PassivateAfter : TimeSpan.FromSeconds(5);
 
     private void OnRequestQuote(RequestQuote command)
     {
@@ -103,7 +144,8 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private void OnExecute(ExecuteQuote command)
     {
         var meta = new Meta(Now, $"dapp:{_state.Id}", "execute quote", command.QuoteId.Value);
-        var decision = _state.Decide(command, _quotes.GetValueOrDefault(command.QuoteId), meta);
+        var pending = _quotes.GetValueOrDefault(command.QuoteId);
+        var decision = _state.Decide(command, pending, meta, pending is null ? null : _modes.Get(pending.Request.ChainId));
         switch (decision.Outcome)
         {
             case ExecuteOutcome.Answered:
@@ -136,40 +178,57 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         var maxFeePerGas = breakdown.GasPrice.Value * (Bps.Denominator + breakdown.Buffer.Value + breakdown.Surcharge.Value)
                            / (Bps.Denominator + breakdown.Surcharge.Value);
         _pools.Tell(new PoolCommands.RelayTransaction(quote.Request.ChainId, quote.Id, _state.Id, quote.Request.To, quote.Request.DataHex,
-            breakdown.GasLimit, new Wei(maxFeePerGas)));
+            breakdown.GasLimit, new Wei(maxFeePerGas), breakdown.GasPrice));
     }
 
     /// <summary>
-    /// Settlements are journaled asynchronously so that, under load, many land in one write (group
-    /// commit). A second delivery while the first is still being written is dropped: the pool re-delivers
-    /// until it gets the acknowledgement, which goes out only after the write.
+    /// The pool's messages about one quote (relay answers, replacements, settlements) are decided one at a time:
+    /// while one is being written, later ones for that quote wait and are then decided on the state it left.
+    /// Writes of different quotes share round trips (group commit). A settlement's acknowledgement goes out only
+    /// after its write; a duplicate delivery is decided as a no-op and acknowledged again.
     /// </summary>
-    private void OnSettle(SettleFee command)
+    private void OneAtATime(QuoteId quoteId, IDappCommand command)
     {
-        if (!_settling.Add(command.QuoteId)) return;
-        var decision = _state.Decide(command, SystemMeta("settle against receipt", command.QuoteId));
+        if (_quoteWrites.TryGetValue(quoteId, out var queue))
+        {
+            if (queue.Count < _settings.MaxQueuedPerQuote) queue.Enqueue(command);
+            return;
+        }
+
+        _quoteWrites[quoteId] = new Queue<IDappCommand>();
+        Decide(quoteId, command);
+    }
+
+    private void Decide(QuoteId quoteId, IDappCommand command)
+    {
+        var (decision, after) = command switch
+        {
+            RelaySucceeded r => (_state.Decide(r, SystemMeta("relay submitted", quoteId)), (Action<Decision>)(d => Answer(quoteId, d.Reply))),
+            RelayFailed r => (_state.Decide(r, SystemMeta("relay failed", quoteId)), d => Answer(quoteId, d.Reply)),
+            RelayReplaced r => (_state.Decide(r, SystemMeta($"relay replaced ({r.Kind})", quoteId)), _ => { }),
+            SettleFee s => (_state.Decide(s, SystemMeta("settle against receipt", quoteId)), d =>
+            {
+                _pools.Tell(d.Reply);
+                // An execute still waiting (its relay answer was lost in a crash) learns the hash here.
+                Answer(quoteId, new ExecutionAccepted(quoteId, s.TxHash));
+            }),
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Not a quote command."),
+        };
+        if (command is SettleFee && decision.Events.Count == 0 && _state.Executions.TryGetValue(quoteId, out var closed) && closed.Release is not null)
+            _log.Warning("dApp {0}: a receipt for released quote {1} was refused (the pool journal keeps it)", _state.Id, quoteId);
+
         PersistAllThen(decision.Events, () =>
         {
-            _settling.Remove(command.QuoteId);
-            _pools.Tell(decision.Reply);
-            // An execute still waiting (its relay answer was lost in a crash) learns the hash here.
-            Answer(command.QuoteId, new ExecutionAccepted(command.QuoteId, command.TxHash));
+            after(decision);
+            NextForQuote(quoteId);
         }, groupCommit: true);
     }
 
-    /// <summary>
-    /// The pool's answer to a relay, journaled with group commit like settlements (one per quote at a time).
-    /// It may be written before or after that quote's settlement: either order applies cleanly.
-    /// </summary>
-    private void Conclude(QuoteId quoteId, Func<Decision> decide)
+    private void NextForQuote(QuoteId quoteId)
     {
-        if (!_concluding.Add(quoteId)) return;
-        var decision = decide();
-        PersistAllThen(decision.Events, () =>
-        {
-            _concluding.Remove(quoteId);
-            Answer(quoteId, decision.Reply);
-        }, groupCommit: true);
+        var queue = _quoteWrites[quoteId];
+        if (queue.Count == 0) _quoteWrites.Remove(quoteId);
+        else Decide(quoteId, queue.Dequeue());
     }
 
     private void PersistThenReply(Decision decision, IActorRef replyTo) =>
@@ -233,7 +292,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
     private Meta SystemMeta(string reason, QuoteId quoteId) => Meta.System("pool", reason, Now, quoteId.Value);
 
-    private sealed class PruneQuotes
+    private sealed class PruneQuotes : INotInfluenceReceiveTimeout
     {
         public static readonly PruneQuotes Instance = new();
     }

@@ -1,6 +1,7 @@
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using GrandPaymaster.Actors.Persistence;
 using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Domain.Common;
 
@@ -14,11 +15,24 @@ public static class DappHostingExtensions
 {
     public const string TypeName = "dapp";
 
-    /// <summary>dApps passivate when idle (the default idle timeout): most are quiet most of the time.</summary>
-    public static AkkaConfigurationBuilder AddDapps(this AkkaConfigurationBuilder builder, TimeProvider clock, DappSettings settings, string role = "core") =>
+    /// <summary>
+    /// dApps are remembered entities that passivate themselves when idle with no open hold: after a crash every dApp
+    /// holding a deducted fee is started again by sharding and relays it without waiting for a caller. Remember-entities
+    /// lives in sharding's own journal, out of the audit log.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddDapps(this AkkaConfigurationBuilder builder, TimeProvider clock, DappSettings settings, IPoolModes modes,
+        string role = "core") =>
         builder.WithShardRegion<DappRegion>(
             TypeName,
-            (_, registry, _) => entityId => DappActor.PropsFor(DappId.Parse(entityId), registry.Get<ChainPoolRegion>(), clock, settings),
+            (_, registry, _) => entityId => DappActor.PropsFor(DappId.Parse(entityId), registry.Get<ChainPoolRegion>(), clock, settings, modes),
             new DappMessageExtractor(),
-            new ShardOptions { Role = role, StateStoreMode = StateStoreMode.DData });
+            new ShardOptions
+            {
+                Role = role,
+                StateStoreMode = StateStoreMode.DData,
+                RememberEntities = true,
+                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                JournalPluginId = PersistenceHocon.ShardingJournalPluginId,
+                SnapshotPluginId = PersistenceHocon.ShardingSnapshotPluginId,
+            });
 }

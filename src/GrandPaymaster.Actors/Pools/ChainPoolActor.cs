@@ -4,12 +4,9 @@ using Akka.Event;
 using Akka.Persistence;
 using GrandPaymaster.Chain.Crypto;
 using GrandPaymaster.Chain.Encoding;
-using GrandPaymaster.Chain.Nonces;
-using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Chain.Transactions;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
-using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Domain.Pools;
 using static GrandPaymaster.Domain.Pools.PoolCommands;
 using static GrandPaymaster.Domain.Pools.PoolEvents;
@@ -18,10 +15,12 @@ using Address = GrandPaymaster.Domain.Common.Address;
 namespace GrandPaymaster.Actors.Pools;
 
 /// <summary>
-/// The sharded, persistent gas pool of one chain (<c>pool-{chainId}</c>): relays held transactions from
-/// its worker wallets, watches their receipts and delivers each settlement to the dApp until it is
-/// acknowledged. <see cref="TxSubmitted"/> is journaled before the broadcast, so a crash cannot lose a
-/// sent transaction; RPC calls are piped back, never awaited.
+/// The sharded, persistent gas pool of one chain (<c>pool-{chainId}</c>). Every decision is <see cref="PoolState"/>'s;
+/// this actor only does the I/O around it: signs with the journaled workers' keys, journals each step's events, then
+/// broadcasts, tells dApps and publishes the mode; polls the head, finds receipts per block (<see cref="ReceiptWatch"/>)
+/// and re-delivers settlements until acknowledged (<see cref="SettlementOutbox"/>). A step's events are applied at
+/// once, so the next decision sees them (a nonce is never handed out twice), and nothing leaves the actor before they
+/// are written: a failed write stops the actor and recovery rebuilds the state from the journal.
 /// </summary>
 public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 {
@@ -29,35 +28,33 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private readonly ChainId _chainId;
     private readonly PoolDependencies _deps;
     private readonly IActorRef _dapps;
-    private readonly IReadOnlyList<EthKey> _keys;
-    private readonly Dictionary<Address, EthKey> _keyByWallet;
-    private readonly NonceBook _nonces = new();
-    private readonly Dictionary<QuoteId, ReceiptWatch> _watches = new();
-    private readonly Dictionary<QuoteId, (DateTimeOffset Due, TimeSpan Backoff)> _deliveries = new();
-    private readonly HashSet<QuoteId> _acknowledged = new();
-    private readonly Dictionary<QuoteId, TxSubmitted> _relaying = new();
-    private readonly EthRpcClient? _rpc;
+    private readonly IPoolChain? _chain;
+    private readonly SettlementOutbox _outbox;
+    private readonly ReceiptWatch? _watch;
     private PoolState _state;
+    private int _writesInFlight;
+    private long _lastSnapshotAt;
 
     public ChainPoolActor(ChainId chainId, PoolDependencies deps, IActorRef dapps)
     {
         _chainId = chainId;
         _deps = deps;
         _dapps = dapps;
-        _rpc = deps.Rpc(chainId);
-        _keys = deps.WorkerKeys(chainId);
-        _keyByWallet = _keys.ToDictionary(k => Address.Parse(k.Address.ToChecksumString()));
+        _chain = deps.Chain(chainId);
+        _outbox = new SettlementOutbox(deps.Settings);
+        _watch = _chain is null ? null : new ReceiptWatch(_chain, deps.Settings);
         PersistenceId = PersistenceIdFor(chainId);
         _state = PoolState.Empty(chainId);
 
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is PoolState snapshot) _state = snapshot;
+            _lastSnapshotAt = offer.Metadata.SequenceNr;
         });
         Recover<IPoolEvent>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => LoadNonces());
+        Recover<RecoveryCompleted>(_ => Start());
 
-        Initializing();
+        Syncing();
     }
 
     public override string PersistenceId { get; }
@@ -70,344 +67,337 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     private DateTimeOffset Now => _deps.Clock.GetUtcNow();
 
-    /// <summary>Until every worker's nonce is known, relays wait; everything else is served.</summary>
-    private void Initializing()
+    private PoolPolicy Policy => _deps.Settings.Policy;
+
+    /// <summary>Until the workers' nonces are read from the chain, relays wait; the chain and settlements are watched meanwhile.</summary>
+    private void Syncing()
     {
-        Command<NoncesLoaded>(loaded =>
-        {
-            ResetNonces(loaded);
-            _log.Info("Pool {0}: {1} worker(s) ready, {2} transaction(s) in flight, {3} settlement(s) undelivered",
-                _chainId, _keys.Count, _state.InFlight.Count, _state.AwaitingAck.Count);
-            ResumeAfterRecovery();
-            Become(Ready);
-            Stash.UnstashAll();
-        });
-        Command<NoncesFailed>(failed =>
-        {
-            _log.Warning(failed.Cause, "Pool {0}: cannot read worker nonces yet; retrying", _chainId);
-            Timers.StartSingleTimer("load-nonces", RetryLoadNonces.Instance, TimeSpan.FromSeconds(1));
-        });
-        Command<RetryLoadNonces>(_ => LoadNonces());
         Command<RelayTransaction>(_ => Stash.Stash());
-        CommonCommands();
+        Command<NonceRead>(read =>
+        {
+            OnNonceRead(read);
+            if (KeyedWorkers.All(_state.Synced.Contains)) Serving();
+        });
+        Common();
     }
 
-    private void Ready()
+    private void Serving()
     {
-        Command<RelayTransaction>(Relay);
-        Command<Broadcasted>(OnBroadcasted);
-        Command<BroadcastRefused>(OnBroadcastRefused);
-        Command<Tick>(_ => OnTick());
-        Command<ReceiptChecked>(OnReceipt);
-        Command<NoncesLoaded>(ResetNonces);
-        Command<RebroadcastRefused>(OnRebroadcastRefused);
-        Command<NoncesFailed>(failed => _log.Warning(failed.Cause, "Pool {0}: nonce resync failed", _chainId));
-        CommonCommands();
+        _log.Info("Pool {0}: {1} worker(s) synced, {2} transaction(s) in flight, {3} settlement(s) undelivered, mode {4}",
+            _chainId, _state.Synced.Count, _state.Pending.Count(), _state.AwaitingAck.Count(), _state.Mode.Mode);
+        Become(() =>
+        {
+            Command<RelayTransaction>(relay => Run(_state.Relay(relay, Policy)));
+            Command<NonceRead>(OnNonceRead);
+            Common();
+        });
+        Stash.UnstashAll();
     }
 
-    private void CommonCommands()
+    private void Common()
     {
         Command<RegisterWorkerWallet>(Register);
-        Command<DappReplies.SettleAck>(OnSettleAck);
+        Command<SetPoolMode>(command =>
+        {
+            var sender = Sender;
+            Run(_state.SetMode(command));
+            DeferAsync(_state.Mode, mode => sender.Tell(mode));
+        });
         Command<GetPoolState>(_ => Sender.Tell(_state));
+        Command<DappReplies.SettleAck>(ack => _outbox.Acknowledged(ack.QuoteId));
+        Command<Tick>(_ => OnTick());
+        Command<HeadRead>(OnHead);
+        Command<ReceiptWatch.ScanResult>(scanned =>
+        {
+            _watch!.Scanned(scanned);
+            SettleDeep();
+        });
+        Command<ReceiptWatch.CanonicalChecked>(check => Final(_watch!.Verified(check)));
+        Command<ReceiptWatch.LookedUp>(OnLookedUp);
+        Command<Broadcasted>(OnBroadcasted);
+        Command<NonceReadFailed>(failed =>
+        {
+            _log.Warning("Pool {0}: cannot read the nonce of {1} yet ({2}); retrying", _chainId, failed.Wallet, Redacted(failed.Cause));
+            Timers.StartSingleTimer($"nonce-{failed.Wallet}", new RetryNonce(failed.Wallet), TimeSpan.FromSeconds(1));
+        });
+        Command<RetryNonce>(retry => ReadNonce(retry.Wallet));
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {0} failed; recovery replays more events", PersistenceId));
-        Command<ReceiptChecked>(_ => { }); // a late answer from before a restart of this incarnation's loop
     }
 
     /// <summary>
-    /// The chain's pending count, but never below our own journaled transactions: one written just before a
-    /// crash may never have reached the node, and its nonce must not be handed to another quote.
+    /// After recovery: publish the mode, read every worker's nonce, broadcast every pending transaction again and look
+    /// each one up at once (it may have been mined while the pool was down), and deliver undelivered settlements.
     /// </summary>
-    private void ResetNonces(NoncesLoaded loaded)
+    private void Start()
     {
-        foreach (var (wallet, pending) in loaded.Nonces)
+        _state = _state.AfterRecovery();
+        PoolModeReplication.Publish(Context.System, _state.Mode);
+        foreach (var wallet in KeyedWorkers) ReadNonce(wallet);
+        var now = Now;
+        foreach (var tx in _state.Pending)
         {
-            var address = Address.Parse(wallet.ToChecksumString());
-            var ours = _state.InFlight.Values.Concat(_relaying.Values).Where(t => t.Wallet == address).Select(t => t.Nonce + 1);
-            _nonces.Reset(wallet, pending, ours.DefaultIfEmpty(BigInteger.Zero).Max());
-        }
-    }
-
-    private void LoadNonces()
-    {
-        if (_rpc is null)
-        {
-            _log.Error("Pool {0}: no RPC endpoint is configured; relays wait", _chainId);
-            return;
+            Broadcast(tx.Wallet, tx.Nonce, tx.Latest.TxHash, tx.Latest.RawTx);
+            _watch?.LookupSoon(tx.QuoteId.Value, now);
         }
 
-        var rpc = _rpc;
-        Task.WhenAll(_keys.Select(async k => (k.Address, await rpc.GetTransactionCountAsync(k.Address.ToChecksumString(), BlockTag.Pending))))
-            .PipeTo(Self, success: all => new NoncesLoaded(all.ToDictionary(x => x.Address, x => x.Item2)), failure: e => new NoncesFailed(e));
-    }
-
-    /// <summary>After a restart: watch every journaled transaction again (broadcasting it once more) and re-deliver undelivered settlements.</summary>
-    private void ResumeAfterRecovery()
-    {
-        foreach (var tx in _state.InFlight.Values.OrderBy(t => t.Nonce))
-        {
-            _watches[tx.QuoteId] = new ReceiptWatch(tx.TxHash, Now, _deps.Settings.FirstReceiptCheck, Now + _deps.Settings.RebroadcastAfter, checking: false);
-            Rebroadcast(tx);
-        }
-
-        foreach (var quoteId in _state.AwaitingAck.Keys) _deliveries[quoteId] = (Now, _deps.Settings.FirstSettleRedelivery);
+        foreach (var effect in _state.Redeliveries) RunEffect(effect);
         Timers.StartPeriodicTimer("tick", Tick.Instance, _deps.Settings.Tick);
     }
 
-    private void Relay(RelayTransaction relay)
+    /// <summary>Workers in the journal that this node holds a key for: the only ones the pool signs with.</summary>
+    private IEnumerable<Address> KeyedWorkers => _state.Workers.Where(w => _deps.Keys.KeyFor(_chainId, w) is not null);
+
+    // ---------------------------------------------------------------- running decisions
+
+    /// <summary>Journals a step's events (already applied to <see cref="_state"/>), then carries out its effects.</summary>
+    private void Run(PoolStep step)
     {
-        if (_relaying.ContainsKey(relay.QuoteId)) return; // the first request's answer is on its way
-        if (_state.Relayed.TryGetValue(relay.QuoteId, out var sent))
+        _state = step.State;
+        if (step.Events.Count == 0)
         {
-            _dapps.Tell(new DappCommands.RelaySucceeded(sent.DappId, sent.QuoteId, sent.TxHash, sent.Wallet, sent.Nonce));
+            foreach (var effect in step.Effects) RunEffect(effect);
             return;
         }
 
-        if (_keys.Count == 0 || _rpc is null)
+        _writesInFlight++;
+        var remaining = step.Events.Count;
+        PersistAllAsync(step.Events, _ =>
         {
-            _dapps.Tell(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, $"pool {_chainId} has no worker wallet or RPC endpoint"));
-            return;
-        }
-
-        var key = PickWorker();
-        var nonce = _nonces.Take(key.Address);
-        var priority = BigInteger.Min(_deps.Settings.PriorityFeePerGas, relay.MaxFeePerGas.Value);
-        var tx = new Eip1559Transaction(_chainId.Value, nonce, priority, relay.MaxFeePerGas.Value, relay.GasLimit,
-            EthAddress.Parse(relay.To.Value), BigInteger.Zero, Hex.Decode(relay.DataHex));
-        var signed = tx.Sign(key);
-        var submitted = new TxSubmitted(_chainId, relay.QuoteId, relay.DappId, Address.Parse(key.Address.ToChecksumString()), nonce, signed.TxHashHex,
-            signed.RawHex, Meta.System($"pool-{_chainId}", "relay held transaction", Now, relay.QuoteId.Value));
-        var rpc = _rpc;
-
-        // Group commit: relays of other quotes are signed while this one is written; the broadcast waits for the write.
-        _relaying[relay.QuoteId] = submitted;
-        PersistAsync(submitted, e =>
-        {
-            _relaying.Remove(e.QuoteId);
-            Apply(e);
-            // Only an explicit refusal by the node means "not sent". A timeout, a reset connection or a garbled
-            // answer may hide an accepted transaction: it is watched and broadcast again, never released.
-            rpc.SendRawTransactionAsync(signed.Raw).PipeTo(Self,
-                success: _ => new Broadcasted(e),
-                failure: error => error is RpcErrorException ? new BroadcastRefused(e, error) : new Broadcasted(e));
+            if (--remaining > 0) return;
+            _writesInFlight--;
+            foreach (var effect in step.Effects) RunEffect(effect);
+            MaybeSnapshot();
         });
     }
 
-    private EthKey PickWorker()
+    private void RunEffect(PoolEffect effect)
     {
-        // The worker with the fewest transactions in flight, so one stuck nonce does not hold up the pool.
-        var load = _state.InFlight.Values.GroupBy(t => t.Wallet).ToDictionary(g => g.Key, g => g.Count());
-        return _keys.MinBy(k => load.GetValueOrDefault(Address.Parse(k.Address.ToChecksumString())))!;
+        switch (effect)
+        {
+            case PoolEffect.Sign sign:
+                SignAndSubmit(sign.Request);
+                break;
+            case PoolEffect.Broadcast b:
+                Broadcast(b.Wallet, b.Nonce, b.TxHash, b.RawTx);
+                break;
+            case PoolEffect.ToDapp { Message: DappCommands.SettleFee settle } toDapp:
+                _outbox.Sent(settle.QuoteId, Now);
+                _dapps.Tell(toDapp.Message);
+                break;
+            case PoolEffect.ToDapp toDapp:
+                if (toDapp.Message is DappCommands.RelayFailed failed) ForgetWatch(failed.QuoteId);
+                _dapps.Tell(toDapp.Message);
+                break;
+            case PoolEffect.PublishMode publish:
+                _log.Warning("Pool {0} is now {1} ({2}): {3}", _chainId, publish.View.Mode, publish.View.Cause, publish.View.Reason);
+                PoolModeReplication.Publish(Context.System, publish.View);
+                break;
+        }
     }
+
+    /// <summary>Signs what the state asked for with the worker's key and hands the result back to the state.</summary>
+    private void SignAndSubmit(SignRequest request)
+    {
+        if (_deps.Keys.KeyFor(_chainId, request.Wallet) is not { } key)
+        {
+            _log.Error("Pool {0}: no key for worker {1}; nothing signed", _chainId, request.Wallet);
+            return;
+        }
+
+        var self = request.Wallet.ToChain();
+        var tx = request.Kind switch
+        {
+            AttemptKind.Original => new Eip1559Transaction(_chainId.Value, request.Nonce, request.PriorityFeePerGas, request.MaxFeePerGas, request.Relay!.GasLimit,
+                request.Relay.To.ToChain(), BigInteger.Zero, Hex.Decode(request.Relay.DataHex)),
+            AttemptKind.SpeedUp => SpeedUp(request),
+            _ => new Eip1559Transaction(_chainId.Value, request.Nonce, request.PriorityFeePerGas, request.MaxFeePerGas, 21_000, self, BigInteger.Zero, []),
+        };
+        var signed = tx.Sign(key);
+        Run(_state.OnSigned(request, signed.TxHashHex, signed.RawHex, Now));
+    }
+
+    private static Eip1559Transaction SpeedUp(SignRequest request)
+    {
+        var original = TransactionDecoder.Decode(Hex.Decode(request.BasedOnRawTx!)).Transaction as Eip1559Transaction
+                       ?? throw new InvalidOperationException("Pool transactions are EIP-1559.");
+        return original with { MaxFeePerGas = request.MaxFeePerGas, MaxPriorityFeePerGas = request.PriorityFeePerGas };
+    }
+
+    private void Broadcast(Address wallet, BigInteger nonce, string txHash, string rawTx) =>
+        _chain?.BroadcastAsync(rawTx).PipeTo(Self, success: r => new Broadcasted(wallet, nonce, txHash, r.Verdict, r.Reason));
 
     private void OnBroadcasted(Broadcasted b)
     {
-        var tx = b.Tx;
-        _watches[tx.QuoteId] = new ReceiptWatch(tx.TxHash, Now + _deps.Settings.FirstReceiptCheck, _deps.Settings.FirstReceiptCheck,
-            Now + _deps.Settings.RebroadcastAfter, checking: false);
-        _dapps.Tell(new DappCommands.RelaySucceeded(tx.DappId, tx.QuoteId, tx.TxHash, tx.Wallet, tx.Nonce));
+        if (b.Verdict == BroadcastVerdict.Refused)
+            _log.Warning("Pool {0}: broadcast of {1} (nonce {2} of {3}) refused: {4}", _chainId, b.TxHash, b.Nonce, b.Wallet, b.Reason);
+        Run(_state.OnBroadcast(b.TxHash, b.Verdict, b.Reason, Now));
+        if (b.Verdict != BroadcastVerdict.NonceTooLow) return;
+        // The chain and our book disagree about this wallet: read its nonce again and look the transaction up now.
+        ReadNonce(b.Wallet);
+        if (_state.Pending.FirstOrDefault(t => t.Owns(b.TxHash)) is { } tx) _watch?.LookupSoon(tx.QuoteId.Value, Now);
     }
 
-    private void OnBroadcastRefused(BroadcastRefused refused)
-    {
-        var tx = refused.Tx;
-        var reason = refused.Cause.Message;
-        _log.Warning("Pool {0}: {1} for quote {2} was refused: {3}", _chainId, tx.TxHash, tx.QuoteId, reason);
-        var failed = new TxBroadcastFailed(_chainId, tx.QuoteId, tx.TxHash, tx.Wallet, tx.Nonce, reason,
-            Meta.System($"pool-{_chainId}", "broadcast refused", Now, tx.QuoteId.Value));
-        Persist(failed, e =>
-        {
-            Apply(e);
-            var wallet = EthAddress.Parse(e.Wallet.Value);
-            // A refusal about the nonce itself means the chain and the book disagree: ask the chain. Any
-            // other refusal (funds, gas) leaves the nonce unused, so it is handed out again.
-            if (NonceConflict(reason)) ResyncNonce(wallet);
-            else _nonces.Free(wallet, e.Nonce);
-            _dapps.Tell(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason));
-        });
-    }
+    // ---------------------------------------------------------------- nonces
 
-    private static bool NonceConflict(string reason) =>
-        reason.Contains("nonce", StringComparison.OrdinalIgnoreCase) || reason.Contains("replacement", StringComparison.OrdinalIgnoreCase)
-                                                                     || reason.Contains("already known", StringComparison.OrdinalIgnoreCase);
+    private void ReadNonce(Address wallet) =>
+        _chain?.NonceAsync(wallet, null).PipeTo(Self, success: n => new NonceRead(wallet, n), failure: e => new NonceReadFailed(wallet, e));
 
-    private void ResyncNonce(EthAddress wallet) =>
-        _rpc?.GetTransactionCountAsync(wallet.ToChecksumString(), BlockTag.Pending)
-            .PipeTo(Self, success: n => new NoncesLoaded(new Dictionary<EthAddress, BigInteger> { [wallet] = n }), failure: e => new NoncesFailed(e));
+    private void OnNonceRead(NonceRead read) => Run(_state.SyncNonce(read.Wallet, read.PendingCount, Now));
+
+    // ---------------------------------------------------------------- the loop
 
     private void OnTick()
     {
-        PersistAcknowledgements();
         var now = Now;
-        foreach (var (quoteId, watch) in _watches.ToArray())
-        {
-            if (watch.Checking || watch.Due > now || !_state.InFlight.TryGetValue(quoteId, out var tx)) continue;
-            if (now >= watch.RebroadcastAt)
-            {
-                Rebroadcast(tx);
-                watch.RebroadcastAt = now + _deps.Settings.RebroadcastAfter;
-            }
+        Run(_state.Acknowledge(_outbox.TakeAcknowledged(), now));
+        foreach (var quoteId in _outbox.Due(now))
+            if (_state.Txs.TryGetValue(quoteId, out var tx) && tx.Confirmed is { } confirmed)
+                _dapps.Tell(((PoolEffect.ToDapp)PoolState.SettleEffect(confirmed)).Message);
 
-            watch.Checking = true;
-            _rpc!.GetTransactionReceiptAsync(tx.TxHash).PipeTo(Self,
-                success: receipt => new ReceiptChecked(quoteId, receipt, null),
-                failure: error => new ReceiptChecked(quoteId, null, error));
+        if (_chain is null || _watch is null) return;
+        if (!_watch.PollingHead)
+        {
+            _watch.PollingHead = true;
+            _chain.HeadAsync().PipeTo(Self, success: head => new HeadRead(head, null), failure: e => new HeadRead(null, e));
         }
 
-        foreach (var (quoteId, delivery) in _deliveries.ToArray())
-        {
-            if (delivery.Due > now || !_state.AwaitingAck.TryGetValue(quoteId, out var confirmed)) continue;
-            DeliverSettlement(confirmed);
-            var backoff = Min(delivery.Backoff * 2, _deps.Settings.MaxSettleRedelivery);
-            _deliveries[quoteId] = (now + delivery.Backoff, backoff);
-        }
+        Run(_state.Tick(now, _watch.Head?.BaseFee, Policy));
+        LookUpStragglers(now);
     }
 
-    private void OnReceipt(ReceiptChecked checkedReceipt)
+    private void OnHead(HeadRead read)
     {
-        if (!_watches.TryGetValue(checkedReceipt.QuoteId, out var watch)) return;
-        watch.Checking = false;
-        if (checkedReceipt.Receipt is not { } receipt)
+        _watch!.PollingHead = false;
+        if (read.Head is not { } head)
         {
-            if (watch.SuspectDropped && checkedReceipt.Error is null && _state.InFlight.TryGetValue(checkedReceipt.QuoteId, out var dropped))
-            {
-                Drop(dropped);
-                return;
-            }
-
-            if (checkedReceipt.Error is not null)
-                _log.Debug("Pool {0}: receipt check of {1} failed: {2}", _chainId, watch.TxHash, checkedReceipt.Error.Message);
-            watch.Due = Now + watch.Backoff;
-            watch.Backoff = Min(watch.Backoff * 1.5, _deps.Settings.MaxReceiptBackoff);
+            _log.Debug("Pool {0}: head poll failed: {1}", _chainId, Redacted(read.Error));
+            Run(_state.ObserveEndpoints(_chain!.AnyAvailable, Now, Policy));
             return;
         }
 
-        _watches.Remove(checkedReceipt.QuoteId);
-        var tx = _state.InFlight[checkedReceipt.QuoteId];
-        var confirmed = new TxConfirmed(_chainId, tx.QuoteId, tx.DappId, tx.TxHash, receipt.GasUsed, new Wei(receipt.EffectiveGasPrice), receipt.Succeeded,
-            receipt.BlockNumber, Meta.System($"pool-{_chainId}", "receipt observed", Now, tx.QuoteId.Value));
-        PersistAsync(confirmed, e =>
+        Run(_state.ObserveEndpoints(true, Now, Policy));
+        _watch.HeadSeen(head);
+        _watch.NextScan(WatchedHashes())?.PipeTo(Self);
+        SettleDeep();
+    }
+
+    private IReadOnlySet<string> WatchedHashes()
+    {
+        var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var tx in _state.Pending)
+        foreach (var attempt in tx.Attempts)
+            hashes.Add(attempt.TxHash);
+        foreach (var gap in _state.GapFills.Values) hashes.Add(gap.Attempt.TxHash);
+        return hashes;
+    }
+
+    private void SettleDeep()
+    {
+        var (final, checks) = _watch!.Deep();
+        Final(final);
+        foreach (var check in checks) check.PipeTo(Self);
+    }
+
+    private void Final(IReadOnlyList<FoundReceipt> receipts)
+    {
+        foreach (var r in receipts)
         {
-            Apply(e);
-            DeliverSettlement(e);
-            _deliveries[e.QuoteId] = (Now + _deps.Settings.FirstSettleRedelivery, _deps.Settings.FirstSettleRedelivery * 2);
-        });
-    }
-
-    private void DeliverSettlement(TxConfirmed e) =>
-        _dapps.Tell(new DappCommands.SettleFee(e.DappId, e.QuoteId, _chainId, e.TxHash, e.GasUsed, e.EffectiveGasPrice, e.Succeeded, e.BlockNumber, e.Meta.At));
-
-    private void OnSettleAck(DappReplies.SettleAck ack)
-    {
-        _deliveries.Remove(ack.QuoteId);
-        if (_state.AwaitingAck.ContainsKey(ack.QuoteId)) _acknowledged.Add(ack.QuoteId);
-    }
-
-    /// <summary>Journals the acknowledgements of the last tick in one write; until then a restart only re-delivers (idempotently).</summary>
-    private void PersistAcknowledgements()
-    {
-        if (_acknowledged.Count == 0) return;
-        var acknowledged = new SettlementsAcknowledged(_chainId, _acknowledged.ToArray(),
-            Meta.System($"pool-{_chainId}", "dApps recorded the settlements", Now, $"acks-{Now.ToUnixTimeMilliseconds()}"));
-        _acknowledged.Clear();
-        Persist(acknowledged, Apply);
+            var tx = _state.Pending.FirstOrDefault(t => t.Owns(r.TxHash));
+            Run(_state.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, Now));
+            if (tx is not null) ForgetWatch(tx.QuoteId, tx);
+        }
     }
 
     /// <summary>
-    /// Broadcasts a journaled transaction again. "already known" is fine; "nonce too low" means its nonce was
-    /// used, by it (then its receipt exists) or by another transaction (then it was dropped): the next receipt
-    /// check tells which.
+    /// Pending transactions and gap fills the block scan has not settled for a while: broadcast the latest attempt
+    /// again (a node may have dropped it) and look each up on its own.
     /// </summary>
-    private void Rebroadcast(TxSubmitted tx) =>
-        _rpc?.SendRawTransactionAsync(Hex.Decode(tx.RawTx)).PipeTo(Self,
-            success: _ => RebroadcastRefused.None,
-            failure: error => error is RpcErrorException rpc && rpc.RpcMessage.Contains("nonce too low", StringComparison.OrdinalIgnoreCase)
-                ? new RebroadcastRefused(tx.QuoteId)
-                : RebroadcastRefused.None);
-
-    private void OnRebroadcastRefused(RebroadcastRefused refused)
+    private void LookUpStragglers(DateTimeOffset now)
     {
-        if (refused.QuoteId is not { } quoteId || !_watches.TryGetValue(quoteId, out var watch)) return;
-        watch.SuspectDropped = true;
-        watch.Due = Now;
-    }
-
-    /// <summary>The transaction's nonce went to another one and it has no receipt: it will never be mined, so its hold is released.</summary>
-    private void Drop(TxSubmitted tx)
-    {
-        _watches.Remove(tx.QuoteId);
-        var reason = "dropped: its nonce was used by another transaction";
-        _log.Warning("Pool {0}: {1} for quote {2} was {3}", _chainId, tx.TxHash, tx.QuoteId, reason);
-        Persist(new TxBroadcastFailed(_chainId, tx.QuoteId, tx.TxHash, tx.Wallet, tx.Nonce, reason,
-            Meta.System($"pool-{_chainId}", "transaction dropped", Now, tx.QuoteId.Value)), e =>
+        foreach (var tx in _state.Pending)
         {
-            Apply(e);
-            _dapps.Tell(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason));
-        });
+            if (_state.AwaitingVerdict.Contains(tx.Original.TxHash) || !_watch!.LookupDue(tx.QuoteId.Value, now)) continue;
+            Broadcast(tx.Wallet, tx.Nonce, tx.Latest.TxHash, tx.Latest.RawTx);
+            _watch.LookUpAsync(tx.QuoteId.Value, tx.Wallet, tx.Nonce, tx.Attempts.Select(a => a.TxHash).ToArray()).PipeTo(Self);
+        }
+
+        foreach (var (key, gap) in _state.GapFills)
+        {
+            if (!_watch!.LookupDue(key, now)) continue;
+            Broadcast(gap.Wallet, gap.Nonce, gap.Attempt.TxHash, gap.Attempt.RawTx);
+            _watch.LookUpAsync(key, gap.Wallet, gap.Nonce, [gap.Attempt.TxHash]).PipeTo(Self);
+        }
     }
+
+    private void OnLookedUp(ReceiptWatch.LookedUp found)
+    {
+        _watch!.LookedUp(found.Key);
+        if (found.Receipt is { } receipt)
+        {
+            _watch.Seen(receipt);
+            SettleDeep();
+            return;
+        }
+
+        if (!found.NonceTaken) return;
+        if (_state.GapFills.TryGetValue(found.Key, out var gap))
+        {
+            Run(_state.OnGapNonceConsumed(gap.Wallet, gap.Nonce, Now));
+            _watch.Forget([gap.Attempt.TxHash], found.Key);
+        }
+        else if (QuoteId.TryParse(found.Key, out var quoteId))
+        {
+            _log.Warning("Pool {0}: the nonce of quote {1} went to another transaction; releasing its hold", _chainId, quoteId);
+            Run(_state.OnNonceTakenByOther(quoteId, Now));
+        }
+    }
+
+    private void ForgetWatch(QuoteId quoteId, PoolTx? tx = null) =>
+        _watch?.Forget(tx?.Attempts.Select(a => a.TxHash) ?? [], quoteId.Value);
+
+    // ---------------------------------------------------------------- registration, snapshots
 
     private void Register(RegisterWorkerWallet command)
     {
         var (reply, events) = _state.Handle(command);
+        var sender = Sender;
         if (events.Count == 0)
         {
-            Sender.Tell(reply);
+            sender.Tell(reply);
             return;
         }
 
-        var sender = Sender;
-        PersistAll(events, e =>
+        Run(new PoolStep(events.Aggregate(_state, (s, e) => s.Apply(e)), events, []));
+        DeferAsync(reply, r =>
         {
-            Apply(e);
-            if (e == events[^1]) sender.Tell(reply);
+            sender.Tell(r);
+            if (_deps.Keys.KeyFor(_chainId, command.Wallet) is not null) ReadNonce(command.Wallet);
         });
     }
 
-    private void Apply(IPoolEvent e)
+    /// <summary>Only with no write in flight is the in-memory state exactly the journal's: then it may be saved.</summary>
+    private void MaybeSnapshot()
     {
-        _state = _state.Apply(e);
-        if (LastSequenceNr % _deps.Settings.SnapshotEvery == 0) SaveSnapshot(_state);
+        if (_writesInFlight > 0 || LastSequenceNr - _lastSnapshotAt < _deps.Settings.SnapshotEvery) return;
+        _lastSnapshotAt = LastSequenceNr;
+        SaveSnapshot(_state);
     }
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static string Redacted(Exception? e) => e is null ? "" : Chain.Rpc.RpcRedaction.Redact(e.Message);
 
-    private sealed record NoncesLoaded(IReadOnlyDictionary<EthAddress, BigInteger> Nonces);
+    private sealed record NonceRead(Address Wallet, BigInteger PendingCount);
 
-    private sealed record NoncesFailed(Exception Cause);
+    private sealed record NonceReadFailed(Address Wallet, Exception Cause);
 
-    private sealed class RetryLoadNonces
-    {
-        public static readonly RetryLoadNonces Instance = new();
-    }
+    private sealed record RetryNonce(Address Wallet);
+
+    private sealed record HeadRead(ChainHead? Head, Exception? Error);
+
+    private sealed record Broadcasted(Address Wallet, BigInteger Nonce, string TxHash, BroadcastVerdict Verdict, string Reason);
 
     private sealed class Tick
     {
         public static readonly Tick Instance = new();
-    }
-
-    private sealed record Broadcasted(TxSubmitted Tx);
-
-    private sealed record BroadcastRefused(TxSubmitted Tx, Exception Cause);
-
-    private sealed record ReceiptChecked(QuoteId QuoteId, TransactionReceipt? Receipt, Exception? Error);
-
-    /// <summary>In-memory watch of one in-flight transaction (rebuilt from the journal after a restart).</summary>
-    private sealed class ReceiptWatch(string txHash, DateTimeOffset due, TimeSpan backoff, DateTimeOffset rebroadcastAt, bool checking)
-    {
-        public string TxHash { get; } = txHash;
-        public DateTimeOffset Due { get; set; } = due;
-        public TimeSpan Backoff { get; set; } = backoff;
-        public DateTimeOffset RebroadcastAt { get; set; } = rebroadcastAt;
-        public bool Checking { get; set; } = checking;
-
-        /// <summary>A rebroadcast was answered "nonce too low": without a receipt now, it was dropped.</summary>
-        public bool SuspectDropped { get; set; }
-    }
-
-    /// <summary>The answer to a rebroadcast that matters: "nonce too low" (<see cref="QuoteId"/> set), or nothing to do.</summary>
-    private sealed record RebroadcastRefused(QuoteId? QuoteId)
-    {
-        public static readonly RebroadcastRefused None = new((QuoteId?)null);
     }
 }

@@ -1,33 +1,37 @@
-using GrandPaymaster.Chain.Crypto;
-using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Pools;
 
 namespace GrandPaymaster.Actors.Pools;
 
-/// <summary>Timings of a pool's relay and settlement loop.</summary>
+/// <summary>Timings of a pool's relay and settlement loop, and the policy its decisions follow.</summary>
 public sealed record PoolSettings
 {
-    /// <summary>How often the pool looks at its in-flight transactions and undelivered settlements.</summary>
+    /// <summary>How often the pool polls the head, scans new blocks, and looks at stuck transactions and undelivered settlements.</summary>
     public TimeSpan Tick { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    public TimeSpan FirstReceiptCheck { get; init; } = TimeSpan.FromMilliseconds(150);
-    public TimeSpan MaxReceiptBackoff { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>A transaction without a receipt this long is broadcast again (it may have been dropped).</summary>
+    /// <summary>
+    /// A pending transaction not found by the block scan for this long is looked up on its own and broadcast again
+    /// (a lagging node may have hidden its receipt; a node may have dropped it from its mempool).
+    /// </summary>
     public TimeSpan RebroadcastAfter { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Blocks on top of a receipt's block before it is settled (0 on a devnet); a receipt whose block leaves the chain before is watched again.</summary>
+    public int ConfirmationDepth { get; init; }
+
+    /// <summary>Blocks scanned for receipts per round (in parallel); a pool behind the head catches up round by round.</summary>
+    public int MaxBlocksPerScan { get; init; } = 32;
 
     public TimeSpan FirstSettleRedelivery { get; init; } = TimeSpan.FromSeconds(2);
     public TimeSpan MaxSettleRedelivery { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Tip offered to the block producer, capped by the quote's max fee per gas.</summary>
-    public System.Numerics.BigInteger PriorityFeePerGas { get; init; } = 1_000_000_000;
-
     public int SnapshotEvery { get; init; } = 5_000;
+
+    public PoolPolicy Policy { get; init; } = new();
 }
 
-/// <summary>What a pool entity needs from its host: the chain's RPC client and the worker wallets' keys.</summary>
+/// <summary>What a pool entity needs from its host: its chain, the one key source, a clock and settings.</summary>
 public sealed record PoolDependencies(
-    Func<ChainId, EthRpcClient?> Rpc,
-    Func<ChainId, IReadOnlyList<EthKey>> WorkerKeys,
+    Func<ChainId, IPoolChain?> Chain,
+    IWalletKeys Keys,
     TimeProvider Clock,
     PoolSettings Settings);

@@ -51,8 +51,13 @@ public sealed record Execution(
     string? TxHash = null,
     DateTimeOffset? SubmittedAt = null,
     SettlementRecord? Settlement = null,
-    HoldRelease? Release = null)
+    HoldRelease? Release = null,
+    System.Collections.Immutable.ImmutableList<string>? Replacements = null)
 {
+    /// <summary>Every hash signed for this quote's nonce: the first relay, then speed-ups and cancels.</summary>
+    public IReadOnlyList<string> TxHashes =>
+        (TxHash is null ? [] : new[] { TxHash }).Concat(Replacements ?? []).ToArray();
+
     public ExecutionStatus Status =>
         Settlement is not null ? ExecutionStatus.Settled
         : Release is not null ? ExecutionStatus.Released
@@ -91,4 +96,7 @@ public static class RejectionCodes
     public const string IdempotencyConflict = "idempotency_conflict";
     public const string RelayFailed = "relay_failed";
     public const string InvalidRequest = "invalid_request";
+    public const string PoolUnavailable = "pool_unavailable";
+    public const string PoolPaused = "pool_paused";
+    public const string PoolDisabled = "pool_disabled";
 }

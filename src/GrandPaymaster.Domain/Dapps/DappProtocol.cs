@@ -34,8 +34,11 @@ public static class DappCommands
     /// <summary>From the pool: the transaction is signed, journaled and broadcast.</summary>
     public sealed record RelaySucceeded(DappId DappId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce) : IDappCommand;
 
-    /// <summary>From the pool: the transaction could not be broadcast; the hold goes back.</summary>
+    /// <summary>From the pool: the chain proved the transaction can never be mined (refused, dropped or cancelled); the hold goes back.</summary>
     public sealed record RelayFailed(DappId DappId, QuoteId QuoteId, string Reason) : IDappCommand;
+
+    /// <summary>From the pool: a stuck transaction got another attempt at its nonce (<paramref name="Kind"/> SpeedUp or Cancel).</summary>
+    public sealed record RelayReplaced(DappId DappId, QuoteId QuoteId, string TxHash, string Kind) : IDappCommand;
 
     /// <summary>From the pool, at least once, until acknowledged: the receipt of a relayed transaction.</summary>
     public sealed record SettleFee(
@@ -94,6 +97,9 @@ public static class DappEvents
         : IDappEvent;
 
     public sealed record RelaySubmitted(DappId DappId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce, Meta Meta) : IDappEvent;
+
+    /// <summary>Another signed attempt exists for the quote's nonce; the quote's status lists every hash.</summary>
+    public sealed record RelayAttemptAdded(DappId DappId, QuoteId QuoteId, string TxHash, string Kind, Meta Meta) : IDappEvent;
 
     public sealed record FeeReleased(DappId DappId, QuoteId QuoteId, TokenAmount Amount, string Reason, Meta Meta) : IDappEvent;
 

@@ -97,7 +97,8 @@ public sealed record DappState(
     }
 
     /// <param name="pending">The quote as this entity issued it, if it still holds it in memory.</param>
-    public ExecuteDecision Decide(ExecuteQuote command, Quote? pending, Meta meta)
+    /// <param name="pool">The mode of the quote's chain pool as this node sees it; a pool that does not serve refuses before any hold.</param>
+    public ExecuteDecision Decide(ExecuteQuote command, Quote? pending, Meta meta, Pools.PoolModeView? pool = null)
     {
         if (Authenticate(command.ApiKeyHash) is { } refused) return Answer(new Rejected(refused));
 
@@ -122,6 +123,8 @@ public sealed record DappState(
         if (pending.IsExpiredAt(meta.At))
             return Answer(Rejected(RejectionCodes.QuoteExpired, $"Quote {command.QuoteId} expired at {pending.ExpiresAt:O}; request a new quote."));
 
+        if (pool is { Serves: false } && PoolRefusal(pool) is { } closed) return Answer(new Rejected(closed));
+
         var hold = pending.Breakdown.MaxFee;
         var available = LedgerOf(hold.Token).Available;
         if (available < hold.Units)
@@ -133,6 +136,24 @@ public sealed record DappState(
             new FeeQuoted(Id, pending, meta),
             new FeeDeducted(Id, pending.Id, hold, command.IdempotencyKey, command.RequestHash, command.ClientReference, meta),
         ]);
+    }
+
+    /// <summary>Why a pool that does not serve refuses new work, with the code an edge answers for it.</summary>
+    public static Rejection? PoolRefusal(Pools.PoolModeView pool) => pool switch
+    {
+        { Mode: Pools.PoolMode.Normal } => null,
+        { Mode: Pools.PoolMode.Disabled } => new Rejection(RejectionCodes.PoolDisabled, $"Chain {pool.ChainId} is disabled by an operator: {pool.Reason}"),
+        { Cause: Pools.PauseCause.Manual } => new Rejection(RejectionCodes.PoolPaused, $"Chain {pool.ChainId} is paused by an operator: {pool.Reason}"),
+        _ => new Rejection(RejectionCodes.PoolUnavailable, $"Chain {pool.ChainId} is unavailable right now ({pool.Reason}); retry shortly."),
+    };
+
+    /// <summary>Another attempt at the quote's nonce: recorded once, while the hold is open.</summary>
+    public Decision Decide(RelayReplaced command, Meta meta)
+    {
+        if (!Executions.TryGetValue(command.QuoteId, out var execution) || !execution.HoldIsOpen || execution.TxHashes.Contains(command.TxHash))
+            return new Decision(new ExecutionAccepted(command.QuoteId, command.TxHash), []);
+        return new Decision(new ExecutionAccepted(command.QuoteId, execution.TxHash ?? command.TxHash),
+            [new RelayAttemptAdded(Id, command.QuoteId, command.TxHash, command.Kind, meta)]);
     }
 
     public Decision Decide(RelaySucceeded command, Meta meta)
@@ -155,16 +176,18 @@ public sealed record DappState(
             [new FeeReleased(Id, command.QuoteId, execution.Hold, command.Reason, meta)]);
     }
 
-    /// <summary>Idempotent per quote: a second delivery of the same receipt is acknowledged and changes nothing.</summary>
+    /// <summary>
+    /// Idempotent per quote: a second delivery of the same receipt is acknowledged and changes nothing. Release and
+    /// settlement exclude each other: a receipt for a released quote is acknowledged and refused here (the pool's
+    /// journal keeps the receipt; the pool releases a hold only when the chain proved its transaction cannot be mined).
+    /// </summary>
     public Decision Decide(SettleFee command, Meta meta)
     {
         var ack = new SettleAck(command.ChainId, command.QuoteId);
-        if (!Executions.TryGetValue(command.QuoteId, out var execution) || execution.Status == ExecutionStatus.Settled)
+        if (!Executions.TryGetValue(command.QuoteId, out var execution) || !execution.HoldIsOpen)
             return new Decision(ack, []);
 
-        // A hold released after a broadcast that looked failed but was mined anyway: the fee is still due,
-        // and with nothing held it is all shortfall.
-        var hold = execution.HoldIsOpen ? execution.Hold : TokenAmount.Zero(execution.Hold.Token);
+        var hold = execution.Hold;
         var breakdown = execution.Quote.Breakdown;
         var amounts = FeeEngine.Settle(hold, command.GasUsed, command.EffectiveGasPrice, breakdown.Surcharge, breakdown.Rate);
         var record = new SettlementRecord(command.TxHash, command.GasUsed, command.EffectiveGasPrice, command.Succeeded,
@@ -203,6 +226,7 @@ public sealed record DappState(
         FeeQuoted e => this with { Executions = Executions.SetItem(e.Quote.Id, new Execution(e.Quote, TokenAmount.Zero(e.Quote.Breakdown.MaxFee.Token), "", "", null, e.Meta.At)) },
         FeeDeducted e => Deduct(e),
         RelaySubmitted e => WithExecution(e.QuoteId, x => x with { TxHash = e.TxHash, SubmittedAt = e.Meta.At }),
+        RelayAttemptAdded e => WithExecution(e.QuoteId, x => x with { Replacements = (x.Replacements ?? []).Add(e.TxHash) }),
         FeeReleased e => WithLedger(e.Amount.Token, l => l with { Held = l.Held - e.Amount.Units, Available = l.Available + e.Amount.Units })
             .WithExecution(e.QuoteId, x => x with { Release = new HoldRelease(e.Reason, e.Meta.At) })
             .Close(e.QuoteId),

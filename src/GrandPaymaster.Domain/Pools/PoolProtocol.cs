@@ -4,13 +4,61 @@ using GrandPaymaster.Domain.Money;
 
 namespace GrandPaymaster.Domain.Pools;
 
-/// <summary>Lifecycle of a chain's gas pool.</summary>
-public enum PoolStatus
+/// <summary>What a chain's pool does with new relays (DESIGN.md §2; SAFE_MODE comes with the market issue).</summary>
+public enum PoolMode
 {
-    Active,
-    SafeMode,
+    /// <summary>Relays and quotes are served.</summary>
+    Normal,
+
+    /// <summary>No new relays or quotes; in-flight transactions are still watched and settled. Auto or manual, see <see cref="PauseCause"/>.</summary>
     Paused,
+
+    /// <summary>Switched off by an operator; in-flight transactions are still watched and settled.</summary>
     Disabled,
+}
+
+/// <summary>Who paused a pool: the pool itself (every RPC endpoint down; it resumes by itself) or an operator (only an operator resumes it).</summary>
+public enum PauseCause
+{
+    None,
+    Auto,
+    Manual,
+}
+
+/// <summary>A pool's mode, why, and since when; replicated to every edge so quotes are refused without an actor round trip.</summary>
+public sealed record PoolModeView(ChainId ChainId, PoolMode Mode, PauseCause Cause, string Reason, DateTimeOffset Since) : IPaymasterMessage
+{
+    public static PoolModeView Initial(ChainId chainId) => new(chainId, PoolMode.Normal, PauseCause.None, "", DateTimeOffset.UnixEpoch);
+
+    public bool Serves => Mode == PoolMode.Normal;
+}
+
+/// <summary>Why one more signed transaction exists for a nonce.</summary>
+public enum AttemptKind
+{
+    /// <summary>The relay as first signed.</summary>
+    Original,
+
+    /// <summary>The same call with both fees bumped ≥ 12.5 %, capped by what the hold covers.</summary>
+    SpeedUp,
+
+    /// <summary>A 0-value self-send at the same nonce, paid by the pool: the relay can no longer be priced within its hold.</summary>
+    Cancel,
+
+    /// <summary>A 0-value self-send that fills a nonce no relay uses, so later nonces of the wallet can be mined.</summary>
+    GapFill,
+}
+
+/// <summary>One signed transaction at a pool nonce. Only one attempt per nonce can ever be mined.</summary>
+public sealed record TxAttempt(string TxHash, string RawTx, BigInteger MaxFeePerGas, BigInteger PriorityFeePerGas, AttemptKind Kind, DateTimeOffset At);
+
+/// <summary>What the node said to a broadcast (DESIGN.md §3). Only <see cref="Refused"/> proves it will never be mined.</summary>
+public enum BroadcastVerdict
+{
+    Accepted,
+    Refused,
+    NonceTooLow,
+    Unknown,
 }
 
 /// <summary>Commands and queries a chain pool entity accepts.</summary>
@@ -28,9 +76,14 @@ public static class PoolCommands
     /// <summary>
     /// From a dApp whose fee is held: send this call from a pool wallet. At-least-once: a second request
     /// for the same quote is answered with the first transaction, never a second one.
+    /// <paramref name="MaxFeePerGas"/> is the cap the hold covers; <paramref name="GasPrice"/> the price the quote was made at
+    /// (the first attempt's max fee, leaving room to speed it up). A zero gas price means "sign at the cap".
     /// </summary>
-    public sealed record RelayTransaction(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address To, string DataHex, BigInteger GasLimit, Wei MaxFeePerGas)
-        : IPoolCommand;
+    public sealed record RelayTransaction(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address To, string DataHex, BigInteger GasLimit, Wei MaxFeePerGas,
+        Wei GasPrice = default) : IPoolCommand;
+
+    /// <summary>An operator pauses, resumes, disables or enables the pool; the reason is journaled.</summary>
+    public sealed record SetPoolMode(ChainId ChainId, PoolMode Mode, Meta Meta) : IPoolCommand;
 }
 
 /// <summary>Replies a pool entity sends back.</summary>
@@ -54,22 +107,48 @@ public static class PoolEvents
 
     /// <summary>
     /// A signed transaction, journaled before it is broadcast so that a crash can never lose a sent
-    /// transaction: the raw bytes let recovery broadcast it again.
+    /// transaction: the raw bytes let recovery broadcast it again. <paramref name="FeeCap"/> is the highest
+    /// max fee per gas the quote's hold covers (replacements stay within it).
     /// </summary>
-    public sealed record TxSubmitted(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address Wallet, BigInteger Nonce, string TxHash, string RawTx, Meta Meta)
-        : IPoolEvent;
+    public sealed record TxSubmitted(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address Wallet, BigInteger Nonce, string TxHash, string RawTx, Meta Meta,
+        BigInteger MaxFeePerGas = default, BigInteger PriorityFeePerGas = default, BigInteger FeeCap = default) : IPoolEvent;
 
-    /// <summary>The node refused the transaction; it was never in the mempool and its nonce is free again.</summary>
+    /// <summary>
+    /// The node refused the transaction with an answer that proves it will never mine it; it was sent to no other
+    /// node, so its nonce is free again (and is reused or filled). <paramref name="Reason"/> is ours, never the node's text.
+    /// </summary>
     public sealed record TxBroadcastFailed(ChainId ChainId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce, string Reason, Meta Meta)
         : IPoolEvent;
 
-    /// <summary>The receipt as the chain reported it.</summary>
+    /// <summary>A stuck transaction got another attempt at its nonce (a speed-up or a cancel), journaled before it is broadcast.</summary>
+    public sealed record TxReplaced(ChainId ChainId, QuoteId QuoteId, TxAttempt Attempt, Meta Meta) : IPoolEvent;
+
+    /// <summary>The receipt of whichever attempt was mined, at the chain's confirmation depth.</summary>
     public sealed record TxConfirmed(ChainId ChainId, QuoteId QuoteId, DappId DappId, string TxHash, BigInteger GasUsed, Wei EffectiveGasPrice, bool Succeeded,
-        BigInteger BlockNumber, Meta Meta) : IPoolEvent;
+        BigInteger BlockNumber, Meta Meta, string BlockHash = "") : IPoolEvent;
+
+    /// <summary>
+    /// The quote's transaction can never be mined: its nonce was consumed, at the confirmation depth, by our cancel
+    /// (<paramref name="CancelTxHash"/>, whose cost the pool bears) or by a transaction that is not ours. The hold is released.
+    /// </summary>
+    public sealed record TxDropped(ChainId ChainId, QuoteId QuoteId, string Reason, Meta Meta, string? CancelTxHash = null, BigInteger CancelCostWei = default)
+        : IPoolEvent;
 
     /// <summary>
     /// The dApps recorded these settlements; the pool stops re-delivering them. Acknowledgements are
     /// collected for a tick and journaled together: one write instead of one per transaction.
     /// </summary>
     public sealed record SettlementsAcknowledged(ChainId ChainId, IReadOnlyList<QuoteId> QuoteIds, Meta Meta) : IPoolEvent;
+
+    /// <summary>The pool's mode changed; <see cref="Meta"/> says who (the pool itself or an operator) and why.</summary>
+    public sealed record PoolModeChanged(ChainId ChainId, PoolMode Mode, PauseCause Cause, Meta Meta) : IPoolEvent;
+
+    /// <summary>A resync found nonces of a wallet that no transaction of ours holds below ones that do: they are filled.</summary>
+    public sealed record NonceGapFound(ChainId ChainId, Address Wallet, IReadOnlyList<BigInteger> Nonces, Meta Meta) : IPoolEvent;
+
+    /// <summary>A 0-value self-send at a free nonce below an in-flight one, so the wallet's later transactions can be mined.</summary>
+    public sealed record GapFillSubmitted(ChainId ChainId, Address Wallet, BigInteger Nonce, TxAttempt Attempt, Meta Meta) : IPoolEvent;
+
+    /// <summary>The gap's nonce is consumed (by the fill or by anything else); <paramref name="CostWei"/> is what the fill cost the pool, if it was mined.</summary>
+    public sealed record GapFilled(ChainId ChainId, Address Wallet, BigInteger Nonce, Meta Meta, BigInteger CostWei = default) : IPoolEvent;
 }

@@ -1,24 +1,135 @@
 using System.Collections.Immutable;
+using System.Numerics;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Money;
 using static GrandPaymaster.Domain.Pools.PoolCommands;
 using static GrandPaymaster.Domain.Pools.PoolEvents;
 
 namespace GrandPaymaster.Domain.Pools;
 
+/// <summary>The pool's knobs that its decisions depend on; timings come from configuration.</summary>
+public sealed record PoolPolicy
+{
+    /// <summary>Tip offered to the block producer, capped by the attempt's max fee per gas.</summary>
+    public BigInteger PriorityFeePerGas { get; init; } = 1_000_000_000;
+
+    /// <summary>A pending transaction whose latest attempt is this old is sped up (or, at its cap, cancelled).</summary>
+    public TimeSpan StuckAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A free nonce below an in-flight one that no relay took for this long is filled with a self-send.</summary>
+    public TimeSpan GapFillAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>After an automatic pause, endpoints must answer this long before the pool serves again (hysteresis).</summary>
+    public TimeSpan ResumeAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Replacement bump: ≥ 12.5 % on both fees (nodes ask for 10 %).</summary>
+    public static BigInteger Bump(BigInteger fee) => Fees.FeeEngine.CeilDiv(fee * 1_125, 1_000) + 1;
+}
+
+/// <summary>A relayed quote's transaction: its nonce, every attempt signed for it and, once final, its receipt.</summary>
+public sealed record PoolTx(
+    QuoteId QuoteId,
+    DappId DappId,
+    Address Wallet,
+    BigInteger Nonce,
+    BigInteger FeeCap,
+    ImmutableList<TxAttempt> Attempts,
+    DateTimeOffset SubmittedAt,
+    TxConfirmed? Confirmed = null)
+{
+    public TxAttempt Original => Attempts[0];
+    public TxAttempt Latest => Attempts[^1];
+    public bool IsPending => Confirmed is null;
+    public bool Owns(string txHash) => Attempts.Any(a => string.Equals(a.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>A 0-value self-send filling a nonce nobody else uses.</summary>
+public sealed record GapFill(Address Wallet, BigInteger Nonce, TxAttempt Attempt);
+
 /// <summary>
-/// The gas pool of one chain: its status and its worker wallets. Pure: <see cref="Handle"/> decides,
-/// <see cref="Apply"/> folds an event, and neither does I/O.
+/// One worker's nonces: <see cref="Next"/> is one past the highest nonce we signed (or the chain's pending count,
+/// whichever is higher); <see cref="Free"/> holds nonces whose transaction was refused, with when, reused lowest first.
+/// </summary>
+public sealed record WalletNonces(BigInteger Next, ImmutableSortedDictionary<BigInteger, DateTimeOffset> Free)
+{
+    public static readonly WalletNonces Empty = new(BigInteger.Zero, ImmutableSortedDictionary<BigInteger, DateTimeOffset>.Empty);
+}
+
+/// <summary>What the pool asks its host to do once the step's events are journaled.</summary>
+public abstract record PoolEffect
+{
+    private PoolEffect()
+    {
+    }
+
+    /// <summary>Sign this now (the host holds the keys) and hand the result to <see cref="PoolState.OnSigned"/>.</summary>
+    public sealed record Sign(SignRequest Request) : PoolEffect;
+
+    /// <summary>Send this raw transaction to the chain and report the verdict to <see cref="PoolState.OnBroadcast"/>.</summary>
+    public sealed record Broadcast(Address Wallet, BigInteger Nonce, string TxHash, string RawTx) : PoolEffect;
+
+    /// <summary>Tell the quote's dApp (relay answers, replacements, settlements).</summary>
+    public sealed record ToDapp(DappCommands.IDappCommand Message) : PoolEffect;
+
+    /// <summary>The mode changed: publish it to the edges.</summary>
+    public sealed record PublishMode(PoolModeView View) : PoolEffect;
+}
+
+/// <summary>
+/// What to sign. <see cref="To"/> null means a 0-value self-send (cancel, gap fill); for a speed-up the host re-signs
+/// <see cref="BasedOnRawTx"/> with the new fees.
+/// </summary>
+public sealed record SignRequest(
+    AttemptKind Kind,
+    Address Wallet,
+    BigInteger Nonce,
+    BigInteger MaxFeePerGas,
+    BigInteger PriorityFeePerGas,
+    RelayTransaction? Relay = null,
+    QuoteId? QuoteId = null,
+    string? BasedOnRawTx = null);
+
+/// <summary>The pool's next state, the events to journal (already applied to it) and what to do after the write.</summary>
+public sealed record PoolStep(PoolState State, IReadOnlyList<PoolEvents.IPoolEvent> Events, IReadOnlyList<PoolEffect> Effects);
+
+/// <summary>
+/// The gas pool of one chain, as a pure state machine (DESIGN.md §3): relays, broadcast verdicts, receipts,
+/// speed-ups and cancels, drops, nonce gaps, settlement acknowledgements and modes. Every decision returns a
+/// <see cref="PoolStep"/>; <see cref="Apply"/> folds a journaled event and is all recovery needs. A few facts are
+/// transient — which first broadcasts still await their verdict, which wallets were synced with the chain, since when
+/// endpoints answer again — and are rebuilt after a restart.
 /// </summary>
 public sealed record PoolState(
     ChainId ChainId,
-    PoolStatus Status,
+    PoolModeView Mode,
     ImmutableList<Address> Workers,
-    ImmutableDictionary<QuoteId, TxSubmitted> InFlight,
-    ImmutableDictionary<QuoteId, TxConfirmed> AwaitingAck,
-    ImmutableDictionary<QuoteId, TxSubmitted> Relayed) : IPaymasterMessage
+    ImmutableDictionary<QuoteId, PoolTx> Txs,
+    ImmutableDictionary<QuoteId, string> Released,
+    ImmutableList<QuoteId> ReleasedOrder,
+    ImmutableDictionary<Address, WalletNonces> Wallets,
+    ImmutableDictionary<string, GapFill> GapFills,
+    ImmutableHashSet<string> AwaitingVerdict,
+    ImmutableHashSet<Address> Synced,
+    DateTimeOffset? AnsweringSince) : IPaymasterMessage
 {
-    public static PoolState Empty(ChainId chainId) => new(chainId, PoolStatus.Active, ImmutableList<Address>.Empty,
-        ImmutableDictionary<QuoteId, TxSubmitted>.Empty, ImmutableDictionary<QuoteId, TxConfirmed>.Empty, ImmutableDictionary<QuoteId, TxSubmitted>.Empty);
+    /// <summary>Released quotes remembered to answer a repeated relay request the same way; older ones are only in the journal.</summary>
+    public const int RetainReleased = 2_000;
+
+    public static PoolState Empty(ChainId chainId) => new(chainId, PoolModeView.Initial(chainId), ImmutableList<Address>.Empty,
+        ImmutableDictionary<QuoteId, PoolTx>.Empty, ImmutableDictionary<QuoteId, string>.Empty, ImmutableList<QuoteId>.Empty,
+        ImmutableDictionary<Address, WalletNonces>.Empty, ImmutableDictionary<string, GapFill>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableHashSet<string>.Empty.WithComparer(StringComparer.OrdinalIgnoreCase), ImmutableHashSet<Address>.Empty, null);
+
+    /// <summary>Transactions not yet final.</summary>
+    public IEnumerable<PoolTx> Pending => Txs.Values.Where(t => t.IsPending);
+
+    /// <summary>Receipts delivered to dApps that have not acknowledged them yet.</summary>
+    public IEnumerable<TxConfirmed> AwaitingAck => Txs.Values.Where(t => !t.IsPending).Select(t => t.Confirmed!);
+
+    public WalletNonces NoncesOf(Address wallet) => Wallets.GetValueOrDefault(wallet, WalletNonces.Empty);
+
+    // ---------------------------------------------------------------- decisions
 
     public (PoolReplies.WorkerWalletRegistration Reply, IReadOnlyList<IPoolEvent> Events) Handle(RegisterWorkerWallet command)
     {
@@ -30,25 +141,318 @@ public sealed record PoolState(
             [new WorkerWalletRegistered(ChainId, command.Wallet, command.Meta)]);
     }
 
+    /// <summary>
+    /// A dApp asks to relay a held quote. A known quote gets the answer it got before (or none yet, while its first
+    /// broadcast has no verdict); a paused pool answers nothing (the dApp asks again); a disabled one releases the
+    /// hold (nothing was signed); otherwise the least busy synced worker signs at its lowest free nonce.
+    /// </summary>
+    public PoolStep Relay(RelayTransaction relay, PoolPolicy policy)
+    {
+        if (Txs.TryGetValue(relay.QuoteId, out var known))
+            return AwaitingVerdict.Contains(known.Original.TxHash) ? Nothing : Effects(Succeeded(known));
+        if (Released.TryGetValue(relay.QuoteId, out var reason)) return Effects(new PoolEffect.ToDapp(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, reason)));
+        if (Mode.Mode == PoolMode.Disabled)
+            return Effects(new PoolEffect.ToDapp(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, $"pool {ChainId} is disabled; nothing was signed")));
+        if (Mode.Mode != PoolMode.Normal) return Nothing;
+
+        var wallet = PickWorker();
+        if (wallet is not { } worker) return Nothing;
+        var nonces = NoncesOf(worker);
+        var nonce = nonces.Free.Count > 0 ? nonces.Free.Keys.First() : nonces.Next;
+        var cap = relay.MaxFeePerGas.Value;
+        var maxFee = relay.GasPrice.Value.IsZero ? cap : BigInteger.Min(relay.GasPrice.Value, cap);
+        return Effects(new PoolEffect.Sign(new SignRequest(AttemptKind.Original, worker, nonce, maxFee, BigInteger.Min(policy.PriorityFeePerGas, maxFee), relay,
+            relay.QuoteId)));
+    }
+
+    /// <summary>A signed attempt: journal it, then broadcast it.</summary>
+    public PoolStep OnSigned(SignRequest request, string txHash, string rawTx, DateTimeOffset now)
+    {
+        var attempt = new TxAttempt(txHash, rawTx, request.MaxFeePerGas, request.PriorityFeePerGas, request.Kind, now);
+        var broadcast = new PoolEffect.Broadcast(request.Wallet, request.Nonce, txHash, rawTx);
+        switch (request.Kind)
+        {
+            case AttemptKind.Original:
+                var relay = request.Relay ?? throw new ArgumentException("An original attempt is signed for a relay.", nameof(request));
+                var submitted = new TxSubmitted(ChainId, relay.QuoteId, relay.DappId, request.Wallet, request.Nonce, txHash, rawTx,
+                    SystemMeta("relay held transaction", now, relay.QuoteId.Value), request.MaxFeePerGas, request.PriorityFeePerGas, relay.MaxFeePerGas.Value);
+                var step = Step([submitted], broadcast);
+                return step with { State = step.State with { AwaitingVerdict = step.State.AwaitingVerdict.Add(txHash) } };
+            case AttemptKind.GapFill:
+                return Step([new GapFillSubmitted(ChainId, request.Wallet, request.Nonce, attempt, SystemMeta("fill a nonce gap", now))], broadcast);
+            default:
+                var quoteId = request.QuoteId ?? throw new ArgumentException("A replacement names its quote.", nameof(request));
+                var tx = Txs[quoteId];
+                var why = request.Kind == AttemptKind.Cancel ? "cancel: no speed-up fits the hold" : "speed up a stuck transaction";
+                return Step([new TxReplaced(ChainId, quoteId, attempt, SystemMeta(why, now, quoteId.Value))], broadcast,
+                    new PoolEffect.ToDapp(new DappCommands.RelayReplaced(tx.DappId, quoteId, txHash, request.Kind.ToString())));
+        }
+    }
+
+    /// <summary>
+    /// The node's verdict on a broadcast. Only the first broadcast of a relay answers the dApp; only a proven refusal
+    /// of it releases the hold (and frees the nonce). A later attempt's verdict proves nothing: the watch goes on.
+    /// </summary>
+    public PoolStep OnBroadcast(string txHash, BroadcastVerdict verdict, string reason, DateTimeOffset now)
+    {
+        if (!AwaitingVerdict.Contains(txHash)) return Nothing;
+        var tx = Txs.Values.FirstOrDefault(t => t.IsPending && string.Equals(t.Original.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
+        var state = this with { AwaitingVerdict = AwaitingVerdict.Remove(txHash) };
+        if (tx is null) return new PoolStep(state, [], []);
+        if (verdict != BroadcastVerdict.Refused || tx.Attempts.Count > 1) return new PoolStep(state, [], [Succeeded(tx)]);
+
+        var failed = new TxBroadcastFailed(ChainId, tx.QuoteId, txHash, tx.Wallet, tx.Nonce, reason, SystemMeta("broadcast refused", now, tx.QuoteId.Value));
+        return state.Step([failed], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason)));
+    }
+
+    /// <summary>
+    /// A receipt at the confirmation depth for one of our hashes. A relay attempt settles; our cancel releases the
+    /// hold (the pool bears its cost); a gap fill closes the gap.
+    /// </summary>
+    public PoolStep OnFinalReceipt(string txHash, BigInteger gasUsed, BigInteger effectiveGasPrice, bool succeeded, BigInteger blockNumber, string blockHash,
+        DateTimeOffset now)
+    {
+        var gap = GapFills.Values.FirstOrDefault(g => string.Equals(g.Attempt.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
+        if (gap is not null)
+            return Step([new GapFilled(ChainId, gap.Wallet, gap.Nonce, SystemMeta("gap fill mined", now), gasUsed * effectiveGasPrice)]);
+
+        var tx = Txs.Values.FirstOrDefault(t => t.Owns(txHash));
+        if (tx is null || !tx.IsPending) return Nothing;
+        var attempt = tx.Attempts.First(a => string.Equals(a.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
+        if (attempt.Kind == AttemptKind.Cancel)
+        {
+            var dropped = new TxDropped(ChainId, tx.QuoteId, "cancelled: no replacement within the hold could be mined", SystemMeta("cancel mined", now, tx.QuoteId.Value),
+                attempt.TxHash, gasUsed * effectiveGasPrice);
+            return Step([dropped], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, dropped.Reason)));
+        }
+
+        var confirmed = new TxConfirmed(ChainId, tx.QuoteId, tx.DappId, attempt.TxHash, gasUsed, new Wei(effectiveGasPrice), succeeded, blockNumber,
+            SystemMeta("receipt at confirmation depth", now, tx.QuoteId.Value), blockHash);
+        return Step([confirmed], SettleEffect(confirmed));
+    }
+
+    /// <summary>
+    /// The chain proved that none of the quote's attempts can be mined: their nonce is consumed, at the confirmation
+    /// depth, and none of our hashes is in a block. The hold goes back.
+    /// </summary>
+    public PoolStep OnNonceTakenByOther(QuoteId quoteId, DateTimeOffset now)
+    {
+        if (!Txs.TryGetValue(quoteId, out var tx) || !tx.IsPending) return Nothing;
+        var dropped = new TxDropped(ChainId, quoteId, "dropped: its nonce was used by another transaction", SystemMeta("transaction dropped", now, quoteId.Value));
+        return Step([dropped], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, quoteId, dropped.Reason)));
+    }
+
+    /// <summary>A gap fill's nonce was consumed by something else: the gap is closed all the same.</summary>
+    public PoolStep OnGapNonceConsumed(Address wallet, BigInteger nonce, DateTimeOffset now) =>
+        GapFills.ContainsKey(GapKey(wallet, nonce)) ? Step([new GapFilled(ChainId, wallet, nonce, SystemMeta("gap nonce consumed", now))]) : Nothing;
+
+    /// <summary>
+    /// The chain's pending count of a worker. Our next nonce never goes below our own journaled transactions; nonces
+    /// between the chain's count and ours that no transaction of ours holds are gaps (a refusal forgotten before a
+    /// crash, say) and are journaled as free, to be reused or filled.
+    /// </summary>
+    public PoolStep SyncNonce(Address wallet, BigInteger pendingCount, DateTimeOffset now)
+    {
+        var nonces = NoncesOf(wallet);
+        var free = nonces.Free.Where(f => f.Key >= pendingCount).ToImmutableSortedDictionary();
+        var synced = this with
+        {
+            Wallets = Wallets.SetItem(wallet, new WalletNonces(BigInteger.Max(nonces.Next, pendingCount), free)),
+            Synced = Synced.Add(wallet),
+        };
+        var held = Pending.Where(t => t.Wallet == wallet).Select(t => t.Nonce)
+            .Concat(GapFills.Values.Where(g => g.Wallet == wallet).Select(g => g.Nonce)).ToHashSet();
+        var gaps = new List<BigInteger>();
+        for (var n = pendingCount; n < nonces.Next && gaps.Count < 64; n++)
+            if (!held.Contains(n) && !free.ContainsKey(n)) gaps.Add(n);
+        return gaps.Count == 0 ? new PoolStep(synced, [], []) : synced.Step([new NonceGapFound(ChainId, wallet, gaps, SystemMeta("nonce gap found on resync", now))]);
+    }
+
+    /// <summary>
+    /// The pool's clock: speeds up stuck transactions (both fees +12.5 %, within the hold's cap), cancels the ones
+    /// that cannot be sped up within it (a self-send priced to be mined now; the pool pays), and fills free nonces
+    /// that sit below in-flight ones for longer than <see cref="PoolPolicy.GapFillAfter"/>.
+    /// </summary>
+    public PoolStep Tick(DateTimeOffset now, BigInteger? baseFee, PoolPolicy policy)
+    {
+        var effects = new List<PoolEffect>();
+        foreach (var tx in Pending)
+        {
+            if (AwaitingVerdict.Contains(tx.Original.TxHash) || now - tx.Latest.At < policy.StuckAfter) continue;
+            var last = tx.Latest;
+            var maxFee = PoolPolicy.Bump(last.MaxFeePerGas);
+            var tip = PoolPolicy.Bump(last.PriorityFeePerGas);
+            if (last.Kind != AttemptKind.Cancel && maxFee <= tx.FeeCap)
+            {
+                effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.SpeedUp, tx.Wallet, tx.Nonce, maxFee, BigInteger.Min(tip, maxFee),
+                    QuoteId: tx.QuoteId, BasedOnRawTx: tx.Original.RawTx)));
+                continue;
+            }
+
+            if (baseFee is not { } fee) continue; // a cancel must be priced to be mined now: wait for the chain's base fee
+            var cancelFee = BigInteger.Max(maxFee, fee * 2 + tip);
+            effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.Cancel, tx.Wallet, tx.Nonce, cancelFee, tip, QuoteId: tx.QuoteId)));
+        }
+
+        foreach (var (wallet, nonces) in Wallets)
+        {
+            if (nonces.Free.Count == 0) continue;
+            var highestPending = Pending.Where(t => t.Wallet == wallet).Select(t => (BigInteger?)t.Nonce).Max();
+            foreach (var (nonce, freedAt) in nonces.Free)
+            {
+                if (highestPending is not { } top || nonce > top || now - freedAt < policy.GapFillAfter) continue;
+                var fillFee = baseFee is { } b ? b * 2 + policy.PriorityFeePerGas : 0;
+                if (fillFee.IsZero) continue;
+                effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.GapFill, wallet, nonce, fillFee, policy.PriorityFeePerGas)));
+            }
+        }
+
+        return new PoolStep(this, [], effects);
+    }
+
+    /// <summary>An operator's mode change. Resuming an automatic pause by hand is allowed; the pool may pause again by itself.</summary>
+    public PoolStep SetMode(SetPoolMode command)
+    {
+        var cause = command.Mode == PoolMode.Paused ? PauseCause.Manual : PauseCause.None;
+        if (Mode.Mode == command.Mode && Mode.Cause == cause) return Nothing;
+        return Step([new PoolModeChanged(ChainId, command.Mode, cause, command.Meta)]);
+    }
+
+    /// <summary>
+    /// Endpoint health, seen on every head poll. Every endpoint down pauses a serving pool at once; an automatic
+    /// pause ends by itself once endpoints have answered for <see cref="PoolPolicy.ResumeAfter"/> (hysteresis).
+    /// Manual pauses and disabled pools are left to operators.
+    /// </summary>
+    public PoolStep ObserveEndpoints(bool anyAnswering, DateTimeOffset now, PoolPolicy policy)
+    {
+        if (!anyAnswering)
+        {
+            var quiet = this with { AnsweringSince = null };
+            return Mode.Mode == PoolMode.Normal
+                ? quiet.Step([new PoolModeChanged(ChainId, PoolMode.Paused, PauseCause.Auto, SystemMeta("every RPC endpoint is down", now))])
+                : new PoolStep(quiet, [], []);
+        }
+
+        var since = AnsweringSince ?? now;
+        var answering = this with { AnsweringSince = since };
+        if (Mode is not { Mode: PoolMode.Paused, Cause: PauseCause.Auto } || now - since < policy.ResumeAfter) return new PoolStep(answering, [], []);
+        return answering.Step([new PoolModeChanged(ChainId, PoolMode.Normal, PauseCause.None, SystemMeta("RPC endpoints answer again", now))]);
+    }
+
+    /// <summary>The dApps recorded these settlements: stop re-delivering them (one event for a batch).</summary>
+    public PoolStep Acknowledge(IReadOnlyCollection<QuoteId> quoteIds, DateTimeOffset now)
+    {
+        var known = quoteIds.Where(q => Txs.TryGetValue(q, out var t) && !t.IsPending).Distinct().ToArray();
+        return known.Length == 0
+            ? Nothing
+            : Step([new SettlementsAcknowledged(ChainId, known, SystemMeta("dApps recorded the settlements", now, $"acks-{now.ToUnixTimeMilliseconds()}"))]);
+    }
+
+    /// <summary>Every settlement not yet acknowledged, to deliver again after a restart.</summary>
+    public IEnumerable<PoolEffect> Redeliveries => AwaitingAck.Select(SettleEffect);
+
+    /// <summary>The settlement message of a confirmed receipt (delivered at least once, until acknowledged).</summary>
+    public static PoolEffect SettleEffect(TxConfirmed e) =>
+        new PoolEffect.ToDapp(new DappCommands.SettleFee(e.DappId, e.QuoteId, e.ChainId, e.TxHash, e.GasUsed, e.EffectiveGasPrice, e.Succeeded, e.BlockNumber, e.Meta.At));
+
+    // ---------------------------------------------------------------- folding
+
     public PoolState Apply(IPoolEvent @event) => @event switch
     {
         WorkerWalletRegistered e when !Workers.Contains(e.Wallet) => this with { Workers = Workers.Add(e.Wallet) },
         WorkerWalletRegistered => this,
-        TxSubmitted e => this with { InFlight = InFlight.SetItem(e.QuoteId, e), Relayed = Relayed.SetItem(e.QuoteId, e) },
-        TxBroadcastFailed e => this with { InFlight = InFlight.Remove(e.QuoteId), Relayed = Relayed.Remove(e.QuoteId) },
-        TxConfirmed e => this with { InFlight = InFlight.Remove(e.QuoteId), AwaitingAck = AwaitingAck.SetItem(e.QuoteId, e) },
-        // Settled and acknowledged: the dApp will never ask to relay these quotes again.
-        SettlementsAcknowledged e => this with { AwaitingAck = AwaitingAck.RemoveRange(e.QuoteIds), Relayed = Relayed.RemoveRange(e.QuoteIds) },
+        TxSubmitted e => UseNonce(e.Wallet, e.Nonce) with
+        {
+            Txs = Txs.SetItem(e.QuoteId, new PoolTx(e.QuoteId, e.DappId, e.Wallet, e.Nonce, e.FeeCap.IsZero ? e.MaxFeePerGas : e.FeeCap,
+                [new TxAttempt(e.TxHash, e.RawTx, e.MaxFeePerGas, e.PriorityFeePerGas, AttemptKind.Original, e.Meta.At)], e.Meta.At)),
+        },
+        TxBroadcastFailed e => Release(e.QuoteId, e.Reason).FreeNonce(e.Wallet, e.Nonce, e.Meta.At),
+        TxReplaced e => WithTx(e.QuoteId, t => t with { Attempts = t.Attempts.Add(e.Attempt) }),
+        TxConfirmed e => WithTx(e.QuoteId, t => t with { Confirmed = e }),
+        TxDropped e => Release(e.QuoteId, e.Reason),
+        SettlementsAcknowledged e => this with { Txs = Txs.RemoveRange(e.QuoteIds.Where(q => Txs.TryGetValue(q, out var t) && !t.IsPending)) },
+        PoolModeChanged e => this with { Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null },
+        NonceGapFound e => e.Nonces.Aggregate(this, (s, n) => s.FreeNonce(e.Wallet, n, e.Meta.At)),
+        GapFillSubmitted e => UseNonce(e.Wallet, e.Nonce) with { GapFills = GapFills.SetItem(GapKey(e.Wallet, e.Nonce), new GapFill(e.Wallet, e.Nonce, e.Attempt)) },
+        GapFilled e => this with { GapFills = GapFills.Remove(GapKey(e.Wallet, e.Nonce)) },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown pool event."),
     };
 
-    /// <summary>Equality over contents, so a recovered state compares equal to the one it was saved from.</summary>
+    /// <summary>
+    /// Transient facts after recovery: no first broadcast awaits a verdict any more (each pending transaction is
+    /// broadcast again and watched), no wallet is synced, endpoints have not been seen yet.
+    /// </summary>
+    public PoolState AfterRecovery() => this with { AwaitingVerdict = AwaitingVerdict.Clear(), Synced = Synced.Clear(), AnsweringSince = null };
+
+    /// <summary>Equality over journaled contents, so a recovered state compares equal to the one it was saved from.</summary>
     public bool Equals(PoolState? other) =>
-        other is not null && ChainId == other.ChainId && Status == other.Status && Workers.SequenceEqual(other.Workers)
-        && SameEntries(InFlight, other.InFlight) && SameEntries(AwaitingAck, other.AwaitingAck) && SameEntries(Relayed, other.Relayed);
+        other is not null && ChainId == other.ChainId && Mode == other.Mode && Workers.SequenceEqual(other.Workers)
+        && Same(Txs, other.Txs, TxEquals) && Same(Released, other.Released, string.Equals) && ReleasedOrder.SequenceEqual(other.ReleasedOrder)
+        && Same(Wallets, other.Wallets, (a, b) => a.Next == b.Next && a.Free.SequenceEqual(b.Free))
+        && Same(GapFills, other.GapFills, EqualityComparer<GapFill>.Default.Equals);
 
-    private static bool SameEntries<TValue>(ImmutableDictionary<QuoteId, TValue> a, ImmutableDictionary<QuoteId, TValue> b) =>
-        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && EqualityComparer<TValue>.Default.Equals(kv.Value, v));
+    public override int GetHashCode() => HashCode.Combine(ChainId, Mode, Workers.Count, Txs.Count);
 
-    public override int GetHashCode() => HashCode.Combine(ChainId, Status, Workers.Count);
+    private static bool TxEquals(PoolTx a, PoolTx b) => a with { Attempts = b.Attempts } == b && a.Attempts.SequenceEqual(b.Attempts);
+
+    private static bool Same<TKey, TValue>(ImmutableDictionary<TKey, TValue> a, ImmutableDictionary<TKey, TValue> b, Func<TValue, TValue, bool> equal)
+        where TKey : notnull =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && equal(kv.Value, v));
+
+    // ---------------------------------------------------------------- helpers
+
+    private PoolStep Nothing => new(this, [], []);
+
+    private PoolStep Effects(params PoolEffect[] effects) => new(this, [], effects);
+
+    /// <summary>Applies the events and returns them with the effects (mode changes publish themselves).</summary>
+    private PoolStep Step(IReadOnlyList<IPoolEvent> events, params PoolEffect[] effects)
+    {
+        var state = events.Aggregate(this, (s, e) => s.Apply(e));
+        var all = events.OfType<PoolModeChanged>().Any() ? effects.Append(new PoolEffect.PublishMode(state.Mode)).ToArray() : effects;
+        return new PoolStep(state, events, all);
+    }
+
+    private static PoolEffect Succeeded(PoolTx tx) =>
+        new PoolEffect.ToDapp(new DappCommands.RelaySucceeded(tx.DappId, tx.QuoteId, tx.Original.TxHash, tx.Wallet, tx.Nonce));
+
+    private Address? PickWorker()
+    {
+        // The synced worker with the fewest transactions in flight, so one stuck nonce does not hold up the pool.
+        var load = Pending.GroupBy(t => t.Wallet).ToDictionary(g => g.Key, g => g.Count());
+        return Workers.Where(Synced.Contains).Select(w => (Address?)w).MinBy(w => load.GetValueOrDefault(w!.Value));
+    }
+
+    private PoolState UseNonce(Address wallet, BigInteger nonce)
+    {
+        var nonces = NoncesOf(wallet);
+        return this with { Wallets = Wallets.SetItem(wallet, new WalletNonces(BigInteger.Max(nonces.Next, nonce + 1), nonces.Free.Remove(nonce))) };
+    }
+
+    private PoolState FreeNonce(Address wallet, BigInteger nonce, DateTimeOffset at)
+    {
+        var nonces = NoncesOf(wallet);
+        if (nonce >= nonces.Next) return this;
+        return this with { Wallets = Wallets.SetItem(wallet, nonces with { Free = nonces.Free.SetItem(nonce, at) }) };
+    }
+
+    private PoolState Release(QuoteId quoteId, string reason)
+    {
+        var released = Released.SetItem(quoteId, reason);
+        var order = ReleasedOrder.Add(quoteId);
+        while (order.Count > RetainReleased)
+        {
+            released = released.Remove(order[0]);
+            order = order.RemoveAt(0);
+        }
+
+        return this with { Txs = Txs.Remove(quoteId), Released = released, ReleasedOrder = order };
+    }
+
+    private PoolState WithTx(QuoteId quoteId, Func<PoolTx, PoolTx> change) =>
+        Txs.TryGetValue(quoteId, out var tx) ? this with { Txs = Txs.SetItem(quoteId, change(tx)) } : this;
+
+    private static string GapKey(Address wallet, BigInteger nonce) => $"{wallet.Value}:{nonce}";
+
+    private Meta SystemMeta(string reason, DateTimeOffset at, string? correlationId = null) => Meta.System($"pool-{ChainId}", reason, at, correlationId);
 }
