@@ -16,7 +16,7 @@ namespace GrandPaymaster.LoadTest;
 public static class JournalBenchmark
 {
     /// <summary>Registration needs neither a chain nor keys: the benchmark measures the journal alone.</summary>
-    private static readonly PoolDependencies NoChain = new(_ => null, _ => [], TimeProvider.System, new PoolSettings());
+    private static readonly PoolDependencies NoChain = new(_ => null, new DevWalletKeys("unused", 0), TimeProvider.System, _ => new PoolSettings(), (_, _) => { });
 
     public sealed record Measurement(int Entities, int Events, TimeSpan Elapsed)
     {

@@ -48,7 +48,8 @@ public sealed class DroppedTransactionTests : SingleChain
         var balances = await client.BalancesAsync(apiKey);
         Assert.Equal("10000000", balances.GetProperty("balances").GetProperty("USDT").GetProperty("available").GetString());
         LedgerLaw.AssertHolds(balances);
-        Assert.Equal(1, node.Journal.RowsMentioning("pool.evt.tx-broadcast-failed", quoteId));
+        Assert.Equal(1, node.Journal.RowsMentioning("pool.evt.tx-dropped", quoteId));
+        Assert.Equal(0, node.Journal.RowsMentioning("pool.evt.tx-broadcast-failed", quoteId));
         Assert.Equal(1, node.Journal.RowsMentioning("dapp.evt.fee-released", quoteId));
     }
 }

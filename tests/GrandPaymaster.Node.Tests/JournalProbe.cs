@@ -15,6 +15,10 @@ public sealed class JournalProbe(string dataDirectory)
     public long RowsMentioning(string manifest, string text) =>
         Scalar("SELECT COUNT(*) FROM journal WHERE manifest = $manifest AND instr(CAST(message AS TEXT), $text) > 0", ("$manifest", manifest), ("$text", text));
 
+    /// <summary>Rows of any kind, events and snapshots alike, whose bytes mention <paramref name="text"/>.</summary>
+    public long RowsMentioningAnywhere(string text) =>
+        Scalar("SELECT COUNT(*) FROM journal WHERE instr(CAST(message AS TEXT), $text) > 0", ("$text", text));
+
     public string? JournalMode() => ScalarText("PRAGMA journal_mode;");
 
     private long Scalar(string sql, params (string Name, object Value)[] parameters) => (long)Execute(sql, parameters)!;

@@ -29,6 +29,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private readonly PoolDependencies _deps;
     private readonly IActorRef _dapps;
     private readonly IPoolChain? _chain;
+    private readonly PoolSettings _settings;
     private readonly SettlementOutbox _outbox;
     private readonly ReceiptWatch? _watch;
     private PoolState _state;
@@ -41,8 +42,9 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         _deps = deps;
         _dapps = dapps;
         _chain = deps.Chain(chainId);
-        _outbox = new SettlementOutbox(deps.Settings);
-        _watch = _chain is null ? null : new ReceiptWatch(_chain, deps.Settings);
+        _settings = deps.SettingsFor(chainId);
+        _outbox = new SettlementOutbox(_settings);
+        _watch = _chain is null ? null : new ReceiptWatch(_chain, _settings);
         PersistenceId = PersistenceIdFor(chainId);
         _state = PoolState.Empty(chainId);
 
@@ -67,7 +69,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     private DateTimeOffset Now => _deps.Clock.GetUtcNow();
 
-    private PoolPolicy Policy => _deps.Settings.Policy;
+    private PoolPolicy Policy => _settings.Policy;
 
     /// <summary>Until the workers' nonces are read from the chain, relays wait; the chain and settlements are watched meanwhile.</summary>
     private void Syncing()
@@ -132,7 +134,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private void Start()
     {
         _state = _state.AfterRecovery();
-        PoolModeReplication.Publish(Context.System, _state.Mode);
+        _deps.PublishMode(Context.System, _state.Mode);
         foreach (var wallet in KeyedWorkers) ReadNonce(wallet);
         var now = Now;
         foreach (var tx in _state.Pending)
@@ -142,7 +144,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         }
 
         foreach (var effect in _state.Redeliveries) RunEffect(effect);
-        Timers.StartPeriodicTimer("tick", Tick.Instance, _deps.Settings.Tick);
+        Timers.StartPeriodicTimer("tick", Tick.Instance, _settings.Tick);
     }
 
     /// <summary>Workers in the journal that this node holds a key for: the only ones the pool signs with.</summary>
@@ -191,7 +193,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
                 break;
             case PoolEffect.PublishMode publish:
                 _log.Warning("Pool {0} is now {1} ({2}): {3}", _chainId, publish.View.Mode, publish.View.Cause, publish.View.Reason);
-                PoolModeReplication.Publish(Context.System, publish.View);
+                _deps.PublishMode(Context.System, publish.View);
                 break;
         }
     }
@@ -332,7 +334,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     private void OnLookedUp(ReceiptWatch.LookedUp found)
     {
-        _watch!.LookedUp(found.Key);
+        _watch!.LookupDone(found.Key);
         if (found.Receipt is { } receipt)
         {
             _watch.Seen(receipt);
@@ -379,7 +381,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     /// <summary>Only with no write in flight is the in-memory state exactly the journal's: then it may be saved.</summary>
     private void MaybeSnapshot()
     {
-        if (_writesInFlight > 0 || LastSequenceNr - _lastSnapshotAt < _deps.Settings.SnapshotEvery) return;
+        if (_writesInFlight > 0 || LastSequenceNr - _lastSnapshotAt < _settings.SnapshotEvery) return;
         _lastSnapshotAt = LastSequenceNr;
         SaveSnapshot(_state);
     }

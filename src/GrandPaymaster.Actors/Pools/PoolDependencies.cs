@@ -29,9 +29,13 @@ public sealed record PoolSettings
     public PoolPolicy Policy { get; init; } = new();
 }
 
-/// <summary>What a pool entity needs from its host: its chain, the one key source, a clock and settings.</summary>
+/// <summary>
+/// What a pool entity needs from its host: its chain, the one key source, a clock, its chain's settings and where to
+/// publish its mode (Distributed Data in a node: <see cref="PoolModeReplication.Publish"/>).
+/// </summary>
 public sealed record PoolDependencies(
     Func<ChainId, IPoolChain?> Chain,
     IWalletKeys Keys,
     TimeProvider Clock,
-    PoolSettings Settings);
+    Func<ChainId, PoolSettings> SettingsFor,
+    Action<Akka.Actor.ActorSystem, PoolModeView> PublishMode);

@@ -30,9 +30,9 @@ public static class PoolModeReplication
 
     public static void Publish(ActorSystem system, PoolModeView view)
     {
-        var data = DistributedData.Get(system);
-        data.Replicator.Tell(Dsl.Update(Key, LWWDictionary<string, PoolModeView>.Empty, WriteLocal.Instance,
-            map => map.SetItem(data.SelfUniqueAddress, view.ChainId.ToString(), view)));
+        var self = Akka.Cluster.Cluster.Get(system).SelfUniqueAddress;
+        DistributedData.Get(system).Replicator.Tell(Dsl.Update(Key, LWWDictionary<string, PoolModeView>.Empty, WriteLocal.Instance,
+            map => map.SetItem(self, view.ChainId.ToString(), view)));
     }
 
     /// <summary>Starts the subscriber that keeps <paramref name="directory"/> current on this node.</summary>

@@ -61,7 +61,8 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
                 return (Block: b, Receipts: (IReadOnlyList<FoundReceipt>?)null);
             }
         }));
-        return new ScanResult(read.Select(r => (r.Block, r.Receipts?.Where(x => watched.Contains(x.TxHash)).ToArray())).ToArray());
+        return new ScanResult(read.Select(r => (r.Block, Ours: (IReadOnlyList<FoundReceipt>?)r.Receipts?.Where(x => watched.Contains(x.TxHash)).ToArray()))
+            .ToArray());
     }
 
     /// <summary>Takes a scan's receipts; the cursor stops at the first block the node did not have, to read it again.</summary>
@@ -169,7 +170,7 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
         }
     }
 
-    public void LookedUp(string key) => _lookingUp.Remove(key);
+    public void LookupDone(string key) => _lookingUp.Remove(key);
 
     public sealed record ScanResult(IReadOnlyList<(BigInteger Block, IReadOnlyList<FoundReceipt>? Ours)> Blocks);
 

@@ -19,6 +19,12 @@ internal sealed class BigIntegerJsonConverter : JsonConverter<BigInteger>
 
     public override void Write(Utf8JsonWriter writer, BigInteger value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
+
+    // Nonces key the free-nonce maps of pool snapshots.
+    public override BigInteger ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Parse(reader.GetString());
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, BigInteger value, JsonSerializerOptions options) =>
+        writer.WritePropertyName(value.ToString(CultureInfo.InvariantCulture));
 }
 
 internal sealed class ChainIdJsonConverter : JsonConverter<ChainId>
@@ -37,6 +43,12 @@ internal sealed class AddressJsonConverter : JsonConverter<Address>
 
     public override void Write(Utf8JsonWriter writer, Address value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.Value ?? throw new JsonException("An empty address cannot be written: it could never be read back."));
+
+    // Wallets key the nonce books of pool snapshots.
+    public override Address ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Read(ref reader, typeToConvert, options);
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, Address value, JsonSerializerOptions options) => writer.WritePropertyName(value.Value);
 }
 
 internal sealed class DappIdJsonConverter : JsonConverter<DappId>

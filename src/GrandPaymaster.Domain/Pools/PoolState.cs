@@ -388,7 +388,7 @@ public sealed record PoolState(
     public bool Equals(PoolState? other) =>
         other is not null && ChainId == other.ChainId && Mode == other.Mode && Workers.SequenceEqual(other.Workers)
         && Same(Txs, other.Txs, TxEquals) && Same(Released, other.Released, string.Equals) && ReleasedOrder.SequenceEqual(other.ReleasedOrder)
-        && Same(Wallets, other.Wallets, (a, b) => a.Next == b.Next && a.Free.SequenceEqual(b.Free))
+        && Wallets.Keys.Union(other.Wallets.Keys).All(w => NoncesOf(w).Next == other.NoncesOf(w).Next && NoncesOf(w).Free.SequenceEqual(other.NoncesOf(w).Free))
         && Same(GapFills, other.GapFills, EqualityComparer<GapFill>.Default.Equals);
 
     public override int GetHashCode() => HashCode.Combine(ChainId, Mode, Workers.Count, Txs.Count);

@@ -29,6 +29,7 @@ public static class AdminEndpoints
         admin.MapPost("/dapps", RegisterAsync);
         admin.MapPost("/dapps/{dappId}/deposits", DepositAsync);
         admin.MapGet("/dapps/{dappId}", GetAsync);
+        admin.MapPoolAdmin();
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators, TimeProvider clock)
@@ -84,7 +85,7 @@ public static class AdminEndpoints
     }
 
     /// <summary>The operator id whose token is in the Authorization header, compared in constant time.</summary>
-    private static string? Authenticate(HttpContext http, IEnumerable<OperatorOptions> operators)
+    internal static string? Authenticate(HttpContext http, IEnumerable<OperatorOptions> operators)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return null;
@@ -93,7 +94,7 @@ public static class AdminEndpoints
                                              CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(o.Token))))?.Id;
     }
 
-    private static IResult Unauthorized() =>
+    internal static IResult Unauthorized() =>
         Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, "Send an operator token as 'Authorization: Bearer <token>'.");
 
     private static IResult NotFound(string dappId) =>

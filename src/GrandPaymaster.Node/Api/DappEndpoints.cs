@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
@@ -30,7 +31,8 @@ public static class DappEndpoints
         v1.MapGet("/balances", GetBalancesAsync);
     }
 
-    private static async Task<IResult> CreateQuoteAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IMarketView market, ChainRpcDirectory chains)
+    private static async Task<IResult> CreateQuoteAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IMarketView market, ChainRpcDirectory chains,
+        PoolModeDirectory modes)
     {
         if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
         var (body, problem) = await JsonRequest.ReadAsync(http);
@@ -50,6 +52,8 @@ public static class DappEndpoints
 
         var chain = chains.Find(chainId!.Value);
         if (chain is null) return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
+        // The pool's mode is replicated to this node: a paused chain is refused here, with no RPC call and no actor message.
+        if (modes.Get(chainId.Value) is { } mode && DappState.PoolRefusal(mode) is { } closed) return Problems.From(closed);
         if (market.GasPrice(chainId.Value) is not { } gasPrice || market.Rate(chainId.Value, token!.Value) is not { } rate)
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, "pool_unavailable", $"No market data for chain {chainId} yet; retry shortly.");
 
@@ -110,28 +114,26 @@ public static class DappEndpoints
         return refused ?? Results.Json(Views.Balances(dappId.Value, balances!.Ledgers));
     }
 
-    /// <summary>Simulates the call when the dApp gave no gas limit; a revert is the dApp's problem, an outage ours.</summary>
+    /// <summary>
+    /// Simulates the call when the dApp gave no gas limit (with failover across the chain's endpoints); a revert is the
+    /// dApp's problem, an outage ours. The revert reason is decoded ABI data, never the node's own message.
+    /// </summary>
     private static async Task<(BigInteger? GasLimit, IResult? Problem)> EstimateAsync(ConfiguredChain chain, Address to, string data, CancellationToken ct)
     {
-        foreach (var client in chain.Clients)
+        try
         {
-            try
-            {
-                var estimate = await client.EstimateGasAsync(new CallRequest(to.Value, Chain.Encoding.Hex.Decode(data)), ct);
-                return (BigInteger.Max(estimate, MinGasLimit), null);
-            }
-            catch (RpcRevertException e)
-            {
-                return (null, Problems.Of(StatusCodes.Status422UnprocessableEntity, "simulation_reverted",
-                    e.Reason is null ? "The call reverts when simulated." : $"The call reverts when simulated: {e.Reason}"));
-            }
-            catch (RpcException)
-            {
-                // Try the chain's next endpoint.
-            }
+            var estimate = await chain.Endpoints.CallAsync((client, t) => client.EstimateGasAsync(new CallRequest(to.Value, Chain.Encoding.Hex.Decode(data)), t), ct);
+            return (BigInteger.Max(estimate, MinGasLimit), null);
         }
-
-        return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, "pool_unavailable", $"Chain {chain.Name} cannot simulate the call right now."));
+        catch (RpcRevertException e)
+        {
+            return (null, Problems.Of(StatusCodes.Status422UnprocessableEntity, "simulation_reverted",
+                e.Reason is null ? "The call reverts when simulated." : $"The call reverts when simulated: {RpcRedaction.Redact(e.Reason)}"));
+        }
+        catch (RpcException)
+        {
+            return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot simulate the call right now."));
+        }
     }
 
     private static IResult Unauthorized() =>

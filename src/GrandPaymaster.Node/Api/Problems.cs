@@ -14,7 +14,12 @@ public static class Problems
         Results.Json(new ProblemBody($"https://grand-paymaster.dev/problems/{code}", Title(code), status, detail, code, errors),
             contentType: ContentType, statusCode: status);
 
-    public static IResult From(Rejection rejection) => Of(StatusOf(rejection.Code), rejection.Code, rejection.Message);
+    /// <summary>A refusal as a problem; "come back later" refusals carry <c>Retry-After</c>.</summary>
+    public static IResult From(Rejection rejection)
+    {
+        var problem = Of(StatusOf(rejection.Code), rejection.Code, rejection.Message);
+        return rejection.Code == RejectionCodes.PoolUnavailable ? new WithRetryAfter(problem, 2) : problem;
+    }
 
     public static IResult Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         Of(StatusCodes.Status400BadRequest, "invalid_request", "The request is not valid; see errors.", errors);
@@ -28,6 +33,7 @@ public static class Problems
         RejectionCodes.InsufficientBalance => StatusCodes.Status402PaymentRequired,
         RejectionCodes.IdempotencyConflict => StatusCodes.Status422UnprocessableEntity,
         RejectionCodes.RelayFailed => StatusCodes.Status502BadGateway,
+        RejectionCodes.PoolUnavailable or RejectionCodes.PoolPaused or RejectionCodes.PoolDisabled => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status400BadRequest,
     };
 
@@ -36,6 +42,16 @@ public static class Problems
         var text when text.Length > 0 => char.ToUpperInvariant(text[0]) + text[1..],
         _ => "Error",
     };
+
+    /// <summary>Adds <c>Retry-After</c> (seconds) to an answer.</summary>
+    private sealed class WithRetryAfter(IResult inner, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 
     private sealed record ProblemBody(string Type, string Title, int Status, string Detail, string Code, IReadOnlyDictionary<string, string[]>? Errors);
 }

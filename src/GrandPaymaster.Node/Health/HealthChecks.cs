@@ -59,17 +59,15 @@ public sealed class ChainsHealthCheck(ChainRpcDirectory chains) : IHealthCheck
     {
         var results = await Task.WhenAll(chains.All.Select(async chain =>
         {
-            foreach (var client in chain.Clients)
+            try
             {
-                try
-                {
-                    var id = await client.RequestAsync("eth_chainId", [], Timeout, ct);
-                    if (Chain.Encoding.Hex.ParseQuantity(id.GetString() ?? "") == chain.ChainId) return (chain.Name, Problem: (string?)null);
-                }
-                catch (Exception e) when (e is Chain.Rpc.RpcException or FormatException)
-                {
-                    // Try the next endpoint of this chain.
-                }
+                // The endpoint set checks each endpoint's chain id itself and never uses one that answers another.
+                var id = await chain.Endpoints.CallAsync((client, t) => client.ChainIdAsync(t), ct).WaitAsync(Timeout, ct);
+                if (id == chain.ChainId) return (chain.Name, Problem: (string?)null);
+            }
+            catch (Exception e) when (e is Chain.Rpc.RpcException or TimeoutException)
+            {
+                // Reported below, without the endpoint's URL.
             }
 
             return (chain.Name, Problem: $"{chain.Name} ({chain.ChainId}) does not answer");

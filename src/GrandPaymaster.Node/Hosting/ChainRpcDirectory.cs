@@ -1,19 +1,25 @@
+using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Chain.Rpc;
 
 namespace GrandPaymaster.Node.Hosting;
 
-/// <summary>A configured chain and an RPC client per endpoint, first endpoint first.</summary>
-public sealed record ConfiguredChain(string Name, long ChainId, IReadOnlyList<EthRpcClient> Clients);
+/// <summary>
+/// A configured chain: its endpoints (failover, circuit breakers, chain id checks) and the pool's view of it. Endpoints
+/// are named <c>{chain}#{index}</c> everywhere: their URLs can carry provider keys and never leave the node.
+/// </summary>
+public sealed record ConfiguredChain(string Name, long ChainId, ChainEndpoints Endpoints, RpcPoolChain PoolChain, int ConfirmationDepth);
 
-/// <summary>The RPC clients of every configured chain, built once per node and shared.</summary>
+/// <summary>The RPC endpoints of every configured chain, built once per node and shared by the edge and the pools.</summary>
 public sealed class ChainRpcDirectory
 {
-    public ChainRpcDirectory(IEnumerable<ChainOptions> chains, HttpClient http)
+    public ChainRpcDirectory(IEnumerable<ChainOptions> chains, HttpClient http, TimeProvider time)
     {
-        All = chains.Select(c => new ConfiguredChain(
-            c.Name,
-            c.ChainId,
-            c.RpcUrls.Select(url => new EthRpcClient(http, new Uri(url))).ToArray())).ToArray();
+        All = chains.Select(c =>
+        {
+            var clients = c.RpcUrls.Select((url, i) => new EthRpcClient(http, new Uri(url), label: $"{c.Name}#{i}")).ToArray();
+            var endpoints = new ChainEndpoints(c.ChainId, clients, new ChainEndpointSettings(), time);
+            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth);
+        }).ToArray();
     }
 
     public IReadOnlyList<ConfiguredChain> All { get; }

@@ -25,8 +25,14 @@ public sealed class GpmOptions
 /// <summary>Timings of the chain pools' relay loop.</summary>
 public sealed class PoolOptions
 {
-    /// <summary>A transaction without a receipt this long is broadcast again (and found dropped if its nonce went elsewhere).</summary>
+    /// <summary>A transaction the block scan has not found this long is looked up on its own and broadcast again (and found dropped if its nonce went elsewhere).</summary>
     public TimeSpan RebroadcastAfter { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A pending transaction whose latest attempt is this old is sped up (fees +12.5 % within the hold), at the cap cancelled.</summary>
+    public TimeSpan StuckAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After an automatic pause, endpoints must answer this long before the pool serves again.</summary>
+    public TimeSpan ResumeAfter { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>How long a quote can be executed after it is issued.</summary>
@@ -69,6 +75,9 @@ public sealed class ChainOptions
     public string Name { get; set; } = "";
     public long ChainId { get; set; }
     public List<string> RpcUrls { get; set; } = [];
+
+    /// <summary>Blocks on top of a receipt's block before it is settled: 0 on a devnet; set it per chain for real networks.</summary>
+    public int ConfirmationDepth { get; set; }
 }
 
 /// <summary>Local anvil chains started with the node (<c>scripts/build.sh run</c>).</summary>

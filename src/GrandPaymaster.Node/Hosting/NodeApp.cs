@@ -4,7 +4,6 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Persistence;
-using GrandPaymaster.Chain.Wallets;
 using GrandPaymaster.Node.Api;
 using GrandPaymaster.Node.Market;
 using GrandPaymaster.Actors.Pools;
@@ -33,7 +32,10 @@ public static class NodeApp
         builder.Services.Configure<List<OperatorOptions>>(builder.Configuration.GetSection("Gpm:Admin:Operators"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
-        builder.Services.AddSingleton(sp => new ChainRpcDirectory(gpm.EffectiveChains, sp.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName)));
+        builder.Services.AddSingleton(sp => new ChainRpcDirectory(gpm.EffectiveChains,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<PoolModeDirectory>();
+        builder.Services.AddSingleton<IWalletKeys>(new DevWalletKeys(gpm.Wallets.DevSeed, gpm.Wallets.WorkersPerChain));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequest.MaxBodyBytes);
 
         // Hosted services start in registration order: chains first, then the market, then the actor system.
@@ -89,12 +91,19 @@ public static class NodeApp
     {
         var clock = services.GetRequiredService<TimeProvider>();
         var chains = services.GetRequiredService<ChainRpcDirectory>();
-        var wallets = new DevWallets(gpm.Wallets.DevSeed);
+        var modes = services.GetRequiredService<PoolModeDirectory>();
+        var policy = new Domain.Pools.PoolPolicy { StuckAfter = gpm.Pools.StuckAfter, ResumeAfter = gpm.Pools.ResumeAfter };
         var poolDependencies = new PoolDependencies(
-            chainId => chains.Find(chainId)?.Clients.FirstOrDefault(),
-            chainId => Enumerable.Range(0, gpm.Wallets.WorkersPerChain).Select(i => wallets.PoolWorker(chainId.Value, i)).ToArray(),
+            chainId => chains.Find(chainId)?.PoolChain,
+            services.GetRequiredService<IWalletKeys>(),
             clock,
-            new PoolSettings { RebroadcastAfter = gpm.Pools.RebroadcastAfter });
+            chainId => new PoolSettings
+            {
+                RebroadcastAfter = gpm.Pools.RebroadcastAfter,
+                ConfirmationDepth = chains.Find(chainId)?.ConfirmationDepth ?? 0,
+                Policy = policy,
+            },
+            PoolModeReplication.Publish);
 
         akka.AddHocon(PersistenceHocon.For(gpm.Persistence.ToSettings()), HoconAddMode.Prepend)
             .AddHocon(PersistenceHocon.Load("akka.hocon"), HoconAddMode.Append)
@@ -110,8 +119,9 @@ public static class NodeApp
                 Roles = gpm.Node.EffectiveRoles.ToArray(),
                 SeedNodes = gpm.Node.SeedNodes.ToArray(),
             })
+            .AddPoolModes(modes)
             .AddChainPools(poolDependencies)
-            .AddDapps(clock, new DappSettings { QuoteValidity = gpm.Quotes.Validity })
+            .AddDapps(clock, new DappSettings { QuoteValidity = gpm.Quotes.Validity }, modes)
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).

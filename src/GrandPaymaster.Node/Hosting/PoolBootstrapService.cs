@@ -1,9 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Pools;
-using GrandPaymaster.Chain.Wallets;
 using GrandPaymaster.Domain.Common;
-using Address = GrandPaymaster.Domain.Common.Address;
 using GrandPaymaster.Domain.Pools;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +12,7 @@ namespace GrandPaymaster.Node.Hosting;
 /// idempotent, so every node start may do it; only the first one writes an event.
 /// </summary>
 public sealed class PoolBootstrapService(
-    IOptions<GpmOptions> options, IRequiredActor<ChainPoolRegion> pools, TimeProvider clock, ILogger<PoolBootstrapService> log)
+    IOptions<GpmOptions> options, IRequiredActor<ChainPoolRegion> pools, IWalletKeys keys, TimeProvider clock, ILogger<PoolBootstrapService> log)
     : BackgroundService
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
@@ -26,14 +24,12 @@ public sealed class PoolBootstrapService(
         if (!gpm.Node.EffectiveRoles.Contains("core")) return;
 
         var region = await pools.GetAsync(ct);
-        var wallets = new DevWallets(gpm.Wallets.DevSeed);
         foreach (var chain in gpm.EffectiveChains)
         {
             var chainId = new ChainId(chain.ChainId);
-            for (var i = 0; i < gpm.Wallets.WorkersPerChain; i++)
+            foreach (var wallet in keys.WorkersOf(chainId))
             {
-                var wallet = Address.Parse(wallets.PoolWorker(chain.ChainId, i).Address.ToChecksumString());
-                var meta = Meta.System("bootstrap", $"worker wallet {i} of {chain.Name} from configuration", clock.GetUtcNow());
+                var meta = Meta.System("bootstrap", $"worker wallet {wallet} of {chain.Name} from the key source", clock.GetUtcNow());
                 var reply = await RegisterWithRetryAsync(region, new PoolCommands.RegisterWorkerWallet(chainId, wallet, meta), ct);
                 if (reply.Added) log.LogInformation("Pool {ChainId}: worker wallet {Wallet} registered", chainId, wallet);
             }

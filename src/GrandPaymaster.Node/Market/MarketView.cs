@@ -81,17 +81,13 @@ public sealed class PolledMarketView(ChainRpcDirectory chains, IOptions<MarketOp
 
     private async Task RefreshAsync(ConfiguredChain chain, CancellationToken ct)
     {
-        foreach (var client in chain.Clients)
+        try
         {
-            try
-            {
-                _gasPrices[chain.ChainId] = new Wei(await client.GasPriceAsync(ct));
-                return;
-            }
-            catch (Chain.Rpc.RpcException e)
-            {
-                log.LogDebug("Gas price of {Chain} from {Endpoint} failed: {Error}", chain.Name, client.Endpoint, e.Message);
-            }
+            _gasPrices[chain.ChainId] = new Wei(await chain.Endpoints.CallAsync((client, t) => client.GasPriceAsync(t), ct));
+        }
+        catch (Chain.Rpc.RpcException e)
+        {
+            log.LogDebug("Gas price of {Chain} failed: {Error}", chain.Name, Chain.Rpc.RpcRedaction.Redact(e.Message));
         }
     }
 }

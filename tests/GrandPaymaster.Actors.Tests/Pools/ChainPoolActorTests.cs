@@ -15,7 +15,7 @@ public sealed class ChainPoolActorTests : IDisposable
     private static readonly Address First = Address.Parse("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
     private static readonly Address Second = Address.Parse("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
     /// <summary>A pool with no RPC endpoint and no keys: registration and queries work, relays would wait.</summary>
-    private static readonly PoolDependencies NoChain = new(_ => null, _ => [], TimeProvider.System, new PoolSettings());
+    private static readonly PoolDependencies NoChain = new(_ => null, new DevWalletKeys("unused", 0), TimeProvider.System, _ => new PoolSettings(), (_, _) => { });
 
     private readonly ITestOutputHelper _output;
     private readonly TempJournal _journal = new();

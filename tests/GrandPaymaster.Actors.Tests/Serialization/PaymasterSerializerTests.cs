@@ -35,7 +35,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     private static readonly Execution SampleExecution = new(SampleQuote, Hold, "key-1", "hash-1", "ref", SampleMeta.At, "0xabc", SampleMeta.At, SampleSettlement);
     private static readonly ImmutableDictionary<FeeToken, Ledger> Ledgers = ImmutableDictionary<FeeToken, Ledger>.Empty
         .Add(FeeToken.Usdt, new Ledger(10, 5, 3, 2, 1)).Add(FeeToken.Vcn, new Ledger(Huge, Huge, 0, 0, 0));
-    private static readonly PoolEvents.TxSubmitted Submitted = new(Chain, SampleQuoteId, Dapp, Wallet, 7, "0xabc", "0x02f8", SampleMeta);
+    private static readonly PoolEvents.TxSubmitted Submitted = new(Chain, SampleQuoteId, Dapp, Wallet, 7, "0xabc", "0x02f8", SampleMeta, 30, 2, Huge);
+    private static readonly TxAttempt SpeedUp = new("0xdef", "0x02f9", 34, 3, AttemptKind.SpeedUp, SampleMeta.At);
     private static readonly PoolEvents.TxConfirmed Confirmed = new(Chain, SampleQuoteId, Dapp, "0xabc", 21_000, new Wei(Huge), false, 99, SampleMeta);
 
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
@@ -43,17 +44,24 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     [
         new PoolCommands.RegisterWorkerWallet(Chain, Wallet, SampleMeta),
         new PoolCommands.GetPoolState(Chain),
-        new PoolCommands.RelayTransaction(Chain, SampleQuoteId, Dapp, Wallet, "0x", 21_000, new Wei(Huge)),
+        new PoolCommands.RelayTransaction(Chain, SampleQuoteId, Dapp, Wallet, "0x", 21_000, new Wei(Huge), new Wei(30)),
+        new PoolCommands.SetPoolMode(Chain, PoolMode.Paused, SampleMeta),
+        new PoolModeView(Chain, PoolMode.Paused, PauseCause.Auto, "every RPC endpoint is down", SampleMeta.At),
+        new PoolEvents.TxReplaced(Chain, SampleQuoteId, SpeedUp, SampleMeta),
+        new PoolEvents.TxDropped(Chain, SampleQuoteId, "cancelled", SampleMeta, "0xdef", Huge),
+        new PoolEvents.PoolModeChanged(Chain, PoolMode.Paused, PauseCause.Manual, SampleMeta),
+        new PoolEvents.NonceGapFound(Chain, Wallet, [4, 5], SampleMeta),
+        new PoolEvents.GapFillSubmitted(Chain, Wallet, 4, SpeedUp with { Kind = AttemptKind.GapFill }, SampleMeta),
+        new PoolEvents.GapFilled(Chain, Wallet, 4, SampleMeta, 21_000),
+        new DappCommands.RelayReplaced(Dapp, SampleQuoteId, "0xdef", "SpeedUp"),
+        new DappEvents.RelayAttemptAdded(Dapp, SampleQuoteId, "0xdef", "SpeedUp", SampleMeta),
         new PoolReplies.WorkerWalletRegistration(Chain, Wallet, Added: true),
         new PoolEvents.WorkerWalletRegistered(Chain, Wallet, SampleMeta),
         Submitted,
         new PoolEvents.TxBroadcastFailed(Chain, SampleQuoteId, "0xabc", Wallet, 7, "nonce too low", SampleMeta),
         Confirmed,
         new PoolEvents.SettlementsAcknowledged(Chain, [SampleQuoteId, QuoteId.New(Dapp)], SampleMeta),
-        new PoolState(Chain, PoolStatus.SafeMode, ImmutableList.Create(Wallet, Address.Parse("0x" + new string('a', 40))),
-            ImmutableDictionary<QuoteId, PoolEvents.TxSubmitted>.Empty.Add(SampleQuoteId, Submitted),
-            ImmutableDictionary<QuoteId, PoolEvents.TxConfirmed>.Empty.Add(SampleQuoteId, Confirmed),
-            ImmutableDictionary<QuoteId, PoolEvents.TxSubmitted>.Empty.Add(SampleQuoteId, Submitted)),
+        SamplePoolState(),
         new DappCommands.Register(Dapp, "Acme", "hash", new Bps(2_500), SampleMeta),
         new DappCommands.Deposit(Dapp, Hold, "wire-1", SampleMeta),
         new DappCommands.GetDapp(Dapp),
@@ -83,6 +91,20 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
             ImmutableDictionary<QuoteId, Execution>.Empty.Add(SampleQuoteId, SampleExecution),
             ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId], ["wire-1"]),
     ];
+
+    /// <summary>A pool with a worker, a pending transaction with a speed-up, a confirmed one, a release, free nonces and a gap fill.</summary>
+    private static PoolState SamplePoolState()
+    {
+        var other = QuoteId.New(Dapp);
+        var state = PoolState.Empty(Chain).Apply(new PoolEvents.WorkerWalletRegistered(Chain, Wallet, SampleMeta))
+            .Apply(Submitted).Apply(new PoolEvents.TxReplaced(Chain, SampleQuoteId, SpeedUp, SampleMeta))
+            .Apply(Submitted with { QuoteId = other, Nonce = 8, TxHash = "0x123" }).Apply(Confirmed with { QuoteId = other, TxHash = "0x123" })
+            .Apply(Submitted with { QuoteId = QuoteId.New(Dapp), Nonce = 9, TxHash = "0x456" })
+            .Apply(new PoolEvents.NonceGapFound(Chain, Wallet, [3], SampleMeta))
+            .Apply(new PoolEvents.GapFillSubmitted(Chain, Wallet, 2, SpeedUp with { TxHash = "0x789", Kind = AttemptKind.GapFill }, SampleMeta))
+            .Apply(new PoolEvents.PoolModeChanged(Chain, PoolMode.Paused, PauseCause.Auto, SampleMeta));
+        return state.Apply(new PoolEvents.TxBroadcastFailed(Chain, state.Txs.Keys.Single(q => state.Txs[q].Nonce == 9), "0x456", Wallet, 9, "refused", SampleMeta));
+    }
 
     private readonly ActorSystem _system = ActorSystem.Create("serializer-tests",
         ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(PersistenceHocon.Load("akka.hocon")));

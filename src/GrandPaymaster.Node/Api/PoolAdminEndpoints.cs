@@ -1,0 +1,86 @@
+using Akka.Actor;
+using Akka.Hosting;
+using GrandPaymaster.Actors.Pools;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Pools;
+using GrandPaymaster.Node.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GrandPaymaster.Node.Api;
+
+/// <summary>
+/// Operators' view and control of the chain pools (<c>/admin/v1/pools</c>): mode, endpoint health (by label, never
+/// by URL) and receipt-lookup cost; pausing, resuming, disabling and enabling with a reason that is journaled.
+/// </summary>
+public static class PoolAdminEndpoints
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public static void MapPoolAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/pools", List);
+        admin.MapPost("/pools/{chainId}/mode", SetModeAsync);
+    }
+
+    private static IResult List(HttpContext http, ChainRpcDirectory chains, PoolModeDirectory modes, IOptions<List<OperatorOptions>> operators)
+    {
+        if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
+        return Results.Json(chains.All.Select(chain =>
+        {
+            var mode = modes.Get(new ChainId(chain.ChainId)) ?? PoolModeView.Initial(new ChainId(chain.ChainId));
+            return new
+            {
+                chainId = chain.ChainId,
+                name = chain.Name,
+                mode = mode.Mode.ToString().ToLowerInvariant(),
+                cause = mode.Cause.ToString().ToLowerInvariant(),
+                reason = mode.Reason,
+                since = mode.Since,
+                confirmationDepth = chain.ConfirmationDepth,
+                receiptLookups = chain.PoolChain.ReceiptLookups,
+                endpoints = chain.Endpoints.Health.Select(h => new
+                {
+                    label = h.Label,
+                    state = h.State.ToString().ToLowerInvariant(),
+                    latencyMs = Math.Round(h.LatencyMs, 2),
+                    errorRate = Math.Round(h.ErrorRate, 3),
+                    lastFailureAt = h.LastFailureAt,
+                }),
+            };
+        }));
+    }
+
+    private static async Task<IResult> SetModeAsync(HttpContext http, string chainId, ChainRpcDirectory chains, IRequiredActor<ChainPoolRegion> pools,
+        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    {
+        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
+        if (!ChainId.TryParse(chainId, out var id) || chains.Find(id) is null)
+            return Problems.Of(StatusCodes.Status404NotFound, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return problem;
+        body!.Allow("mode", "reason");
+        var modeText = body.String("mode", required: true, maxLength: 16);
+        var reason = body.String("reason", required: true, maxLength: 256);
+        PoolMode? mode = modeText switch
+        {
+            "normal" => PoolMode.Normal,
+            "paused" => PoolMode.Paused,
+            "disabled" => PoolMode.Disabled,
+            _ => null,
+        };
+        if (modeText is not null && mode is null) body.Error("mode", "must be one of normal, paused, disabled");
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+
+        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier);
+        try
+        {
+            var view = await (await pools.GetAsync(http.RequestAborted)).Ask<PoolModeView>(new PoolCommands.SetPoolMode(id, mode!.Value, meta), Timeout,
+                http.RequestAborted);
+            return Results.Json(new { chainId = id.Value, mode = view.Mode.ToString().ToLowerInvariant(), cause = view.Cause.ToString().ToLowerInvariant(), reason = view.Reason, since = view.Since });
+        }
+        catch (AskTimeoutException)
+        {
+            return Problems.Of(StatusCodes.Status504GatewayTimeout, "timeout", $"The pool of chain {id} did not answer within {Timeout.TotalSeconds:0} s; the change may still apply.");
+        }
+    }
+}

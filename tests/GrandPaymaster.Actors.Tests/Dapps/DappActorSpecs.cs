@@ -1,0 +1,171 @@
+using System.Numerics;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Actors.Tests.Fakes;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Money;
+using GrandPaymaster.Domain.Pools;
+using Xunit.Abstractions;
+using Address = GrandPaymaster.Domain.Common.Address;
+using static GrandPaymaster.Domain.Dapps.DappCommands;
+using static GrandPaymaster.Domain.Dapps.DappReplies;
+
+namespace GrandPaymaster.Actors.Tests.Dapps;
+
+/// <summary>The dApp actor with a probe for the pool region, a manual clock and scripted pool modes.</summary>
+public sealed class DappActorSpecs : TestKit
+{
+    private static readonly ChainId Chain = new(31337);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private const string KeyHash = "key-hash";
+
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+    private readonly Modes _modes = new();
+    private readonly Akka.TestKit.TestProbe _pools;
+    private readonly TempJournal _journal;
+    private readonly DappId _dapp = DappId.New();
+
+    public DappActorSpecs(ITestOutputHelper output) : this(new TempJournal(), output)
+    {
+    }
+
+    private DappActorSpecs(TempJournal journal, ITestOutputHelper output) : base(journal.Config, output: output)
+    {
+        _journal = journal;
+        _pools = CreateTestProbe();
+    }
+
+    [Fact]
+    public async Task An_execute_on_a_chain_whose_pool_paused_itself_is_refused_before_any_hold()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var quote = await QuoteAsync(dapp);
+        _modes.Current = new PoolModeView(Chain, PoolMode.Paused, PauseCause.Auto, "every RPC endpoint is down", _clock.GetUtcNow());
+
+        var answer = await dapp.Ask<Rejected>(Execute(quote, "k-1"), Wait);
+
+        Assert.Equal(RejectionCodes.PoolUnavailable, answer.Rejection.Code);
+        var ledger = (await dapp.Ask<Balances>(new GetBalances(_dapp, KeyHash), Wait)).Ledgers[FeeToken.Usdt];
+        Assert.Equal(0, ledger.Held);
+        Assert.Equal(ledger.Deposited, ledger.Available);
+    }
+
+    [Fact]
+    public async Task A_release_and_a_settlement_of_one_quote_arriving_together_give_one_outcome_and_the_ledger_law_holds()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var quote = await QuoteAsync(dapp);
+        dapp.Tell(Execute(quote, "k-1"));
+        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        dapp.Tell(new RelaySucceeded(_dapp, quote, "0xaaa", Address.Parse("0x" + new string('1', 40)), 5));
+        ExpectMsg<ExecutionAccepted>(Wait);
+
+        dapp.Tell(new RelayFailed(_dapp, quote, "dropped"));
+        dapp.Tell(new SettleFee(_dapp, quote, Chain, "0xaaa", 21_000, new Wei(1_000_000_000), true, 7, _clock.GetUtcNow()));
+
+        _pools.ExpectMsg<SettleAck>(Wait);
+        var status = await dapp.Ask<QuoteStatus>(new GetQuoteStatus(_dapp, KeyHash, quote), Wait);
+        Assert.Equal(ExecutionStatus.Released, status.Execution!.Status);
+        var ledger = (await dapp.Ask<Balances>(new GetBalances(_dapp, KeyHash), Wait)).Ledgers[FeeToken.Usdt];
+        Assert.True(ledger.LawHolds, ledger.ToString());
+        Assert.Equal(0, ledger.Held);
+        Assert.Equal(0, ledger.Settled);
+    }
+
+    [Fact]
+    public async Task A_duplicate_settlement_is_acknowledged_again_and_counted_once()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var quote = await QuoteAsync(dapp);
+        dapp.Tell(Execute(quote, "k-1"));
+        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        var settle = new SettleFee(_dapp, quote, Chain, "0xaaa", 21_000, new Wei(1_000_000_000), true, 7, _clock.GetUtcNow());
+
+        dapp.Tell(settle);
+        dapp.Tell(settle);
+
+        _pools.ExpectMsg<SettleAck>(Wait);
+        _pools.ExpectMsg<SettleAck>(Wait);
+        var ledger = (await dapp.Ask<Balances>(new GetBalances(_dapp, KeyHash), Wait)).Ledgers[FeeToken.Usdt];
+        Assert.True(ledger.LawHolds);
+        Assert.Equal(FeeEngineSettledFee(), ledger.Settled);
+    }
+
+    [Fact]
+    public async Task Every_hash_signed_for_a_quote_is_listed_in_its_status()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var quote = await QuoteAsync(dapp);
+        dapp.Tell(Execute(quote, "k-1"));
+        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        dapp.Tell(new RelaySucceeded(_dapp, quote, "0xaaa", Address.Parse("0x" + new string('1', 40)), 5));
+        dapp.Tell(new RelayReplaced(_dapp, quote, "0xbbb", "SpeedUp"));
+        dapp.Tell(new RelayReplaced(_dapp, quote, "0xbbb", "SpeedUp"));
+
+        await AwaitAssertAsync(async () =>
+        {
+            var status = await dapp.Ask<QuoteStatus>(new GetQuoteStatus(_dapp, KeyHash, quote), Wait);
+            Assert.Equal(["0xaaa", "0xbbb"], status.Execution!.TxHashes);
+        }, Wait);
+    }
+
+    [Fact]
+    public async Task A_dapp_holding_a_fee_nobody_relayed_asks_its_pool_again_when_it_restarts_without_any_caller()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var quote = await QuoteAsync(dapp);
+        dapp.Tell(Execute(quote, "k-1"));
+        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        Watch(dapp);
+        Sys.Stop(dapp);
+        await ExpectTerminatedAsync(dapp, Wait);
+
+        Sys.ActorOf(DappProps(), "dapp-again");
+
+        var again = _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        Assert.Equal(quote, again.QuoteId);
+    }
+
+    private Props DappProps() => DappActor.PropsFor(_dapp, _pools.Ref, _clock, new DappSettings(), _modes);
+
+    private async Task<IActorRef> RegisteredAndFundedAsync()
+    {
+        var dapp = Sys.ActorOf(DappProps());
+        var meta = new Meta(_clock.GetUtcNow(), "operator:test", "test", "c-1");
+        await dapp.Ask<Registered>(new Register(_dapp, "Acme", KeyHash, new Bps(3_000), meta), Wait);
+        await dapp.Ask<Balances>(new Deposit(_dapp, new TokenAmount(FeeToken.Usdt, 100_000_000), "wire-1", meta), Wait);
+        return dapp;
+    }
+
+    private async Task<QuoteId> QuoteAsync(IActorRef dapp)
+    {
+        var request = new QuoteRequest(Chain, Address.Parse("0x" + new string('1', 40)), Address.Parse("0x" + new string('2', 40)), "0x", 21_000, FeeToken.Usdt);
+        var issued = await dapp.Ask<QuoteIssued>(new RequestQuote(_dapp, KeyHash, request, Market), Wait);
+        return issued.Quote.Id;
+    }
+
+    private static readonly MarketInputs Market = new(new Wei(1_000_000_000), new Bps(2_000), new ConversionRate(FeeToken.Usdt, 3_000_000_000));
+
+    private static BigInteger FeeEngineSettledFee()
+    {
+        var hold = Domain.Fees.FeeEngine.Quote(21_000, Market.GasPrice, Market.Buffer, new Bps(3_000), Market.Rate).MaxFee;
+        return Domain.Fees.FeeEngine.Settle(hold, 21_000, new Wei(1_000_000_000), new Bps(3_000), Market.Rate).Fee.Units;
+    }
+
+    private ExecuteQuote Execute(QuoteId quote, string key) => new(_dapp, KeyHash, quote, key, "request-hash", null);
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _journal.Dispose();
+    }
+
+    private sealed class Modes : IPoolModes
+    {
+        public PoolModeView? Current { get; set; }
+
+        public PoolModeView? Get(ChainId chainId) => Current;
+    }
+}

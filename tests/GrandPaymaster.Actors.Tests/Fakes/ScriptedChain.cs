@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using GrandPaymaster.Actors.Pools;
+using GrandPaymaster.Chain.Encoding;
+using GrandPaymaster.Chain.Transactions;
+using GrandPaymaster.Domain.Pools;
+using Address = GrandPaymaster.Domain.Common.Address;
+
+namespace GrandPaymaster.Actors.Tests.Fakes;
+
+/// <summary>
+/// A chain a test scripts: it records every broadcast, answers verdicts from a queue (accepted when empty), mines
+/// what the test tells it to into numbered blocks, and can go dark (every call fails, <see cref="AnyAvailable"/> false).
+/// </summary>
+public sealed class ScriptedChain : IPoolChain
+{
+    private readonly ConcurrentQueue<(BroadcastVerdict, string)> _verdicts = new();
+    private readonly ConcurrentDictionary<BigInteger, IReadOnlyList<FoundReceipt>> _blocks = new();
+    private readonly ConcurrentDictionary<string, FoundReceipt> _mined = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, BigInteger> _nonces = new();
+    private long _head = 100;
+    private long _lookups;
+
+    public ConcurrentQueue<DecodedTransaction> Broadcasts { get; } = new();
+
+    public bool Dark { get; set; }
+
+    public bool AnyAvailable => !Dark;
+
+    public long ReceiptLookups => Interlocked.Read(ref _lookups);
+
+    public BigInteger BaseFee { get; set; } = 1_000_000_000;
+
+    /// <summary>While set and not completed, broadcasts wait for it (a slow node).</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    public void NextVerdict(BroadcastVerdict verdict, string reason = "scripted") => _verdicts.Enqueue((verdict, reason));
+
+    /// <summary>Mines a block holding these transactions (by hash); each uses 21,000 gas at the given price.</summary>
+    public void Mine(params string[] txHashes)
+    {
+        var number = Interlocked.Increment(ref _head);
+        var receipts = txHashes.Select(h => new FoundReceipt(h, number, $"0xblock{number}", 21_000, BaseFee, true)).ToArray();
+        foreach (var r in receipts) _mined[r.TxHash] = r;
+        _blocks[number] = receipts;
+    }
+
+    public void SetNonce(Address wallet, BigInteger next) => _nonces[wallet.Value] = next;
+
+    public Task<ChainHead> HeadAsync(CancellationToken ct = default) =>
+        Dark ? Task.FromException<ChainHead>(new InvalidOperationException("dark")) : Task.FromResult(new ChainHead(Interlocked.Read(ref _head), "0xhead", BaseFee));
+
+    public Task<IReadOnlyList<FoundReceipt>?> BlockReceiptsAsync(BigInteger block, CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref _lookups);
+        return Task.FromResult(_blocks.TryGetValue(block, out var r) ? r : block <= Interlocked.Read(ref _head) ? [] : null);
+    }
+
+    public Task<string?> BlockHashAsync(BigInteger block, CancellationToken ct = default) => Task.FromResult<string?>($"0xblock{block}");
+
+    public Task<FoundReceipt?> ReceiptAsync(string txHash, CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref _lookups);
+        return Task.FromResult(_mined.GetValueOrDefault(txHash));
+    }
+
+    public Task<bool> IsMinedAsync(string txHash, CancellationToken ct = default) => Task.FromResult(_mined.ContainsKey(txHash));
+
+    public Task<BigInteger> NonceAsync(Address wallet, BigInteger? block, CancellationToken ct = default) =>
+        Dark ? Task.FromException<BigInteger>(new InvalidOperationException("dark")) : Task.FromResult(_nonces.GetValueOrDefault(wallet.Value));
+
+    public async Task<(BroadcastVerdict Verdict, string Reason)> BroadcastAsync(string rawTx, CancellationToken ct = default)
+    {
+        Broadcasts.Enqueue(TransactionDecoder.Decode(Hex.Decode(rawTx)));
+        if (Gate is { } gate) await gate.Task;
+        if (Dark) return (BroadcastVerdict.Unknown, "unknown: no endpoint available");
+        return _verdicts.TryDequeue(out var v) ? v : (BroadcastVerdict.Accepted, "accepted");
+    }
+}
