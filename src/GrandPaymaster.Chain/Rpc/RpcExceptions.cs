@@ -14,16 +14,24 @@ public abstract class RpcException : Exception
         EndpointLabel = endpointLabel;
     }
 
-    /// <summary>The JSON-RPC method.</summary>
+    /// <summary>For failures that are about no single call or endpoint (see <see cref="NoEndpointAvailableException"/>).</summary>
+    protected RpcException(string message)
+        : base(message)
+    {
+        Method = "";
+        EndpointLabel = "";
+    }
+
+    /// <summary>The JSON-RPC method, or empty when the failure is not about one call.</summary>
     public string Method { get; }
 
-    /// <summary>The endpoint's configured label (or <c>scheme://host:port</c>).</summary>
+    /// <summary>The endpoint's configured label (or <c>scheme://host:port</c>), or empty when the failure is not about one endpoint.</summary>
     public string EndpointLabel { get; }
 }
 
 /// <summary>
 /// The node answered with a JSON-RPC error object. <see cref="RpcMessage"/> is the node's raw text, kept for
-/// classification; pass it through <see cref="RpcRedaction.Redact"/> before
+/// classification (<see cref="BroadcastClassifier"/>); pass it through <see cref="RpcRedaction.Redact"/> before
 /// logging it.
 /// </summary>
 public class RpcErrorException(string method, string endpointLabel, long code, string rpcMessage, string? data)
@@ -69,3 +77,13 @@ public sealed class RpcTransportException(string method, string endpointLabel, s
 /// <summary>The endpoint answered, but not with a JSON-RPC response we can read.</summary>
 public sealed class RpcMalformedResponseException(string method, string endpointLabel, string message, Exception? inner = null)
     : RpcException(method, endpointLabel, message, inner);
+
+/// <summary>
+/// Every endpoint of the chain is unavailable (its breaker open or on the wrong chain), so nothing was sent.
+/// Names the chain, never an endpoint.
+/// </summary>
+public sealed class NoEndpointAvailableException(long chainId)
+    : RpcException($"no RPC endpoint available for chain {chainId}")
+{
+    public long ChainId { get; } = chainId;
+}
