@@ -9,7 +9,8 @@ namespace GrandPaymaster.Chain.Rpc;
 /// <summary>
 /// Async JSON-RPC 2.0 client for one EVM endpoint. Every call has a timeout (per call, else the
 /// client's default) and honours the caller's cancellation; failures surface as the typed
-/// <see cref="RpcException"/> family so callers can tell a revert from an outage.
+/// <see cref="RpcException"/> family so callers can tell a revert from an outage. Exceptions name the
+/// endpoint by its <see cref="Label"/>, never by its URL, which can carry a provider key.
 /// </summary>
 public sealed class EthRpcClient
 {
@@ -18,14 +19,22 @@ public sealed class EthRpcClient
     private long _nextId;
 
     /// <param name="http">Shared, long-lived client; its own <see cref="HttpClient.Timeout"/> should be infinite.</param>
-    public EthRpcClient(HttpClient http, Uri endpoint, TimeSpan? defaultTimeout = null)
+    /// <param name="label">How exceptions and health reports name this endpoint (e.g. <c>devnet-a#0</c>);
+    /// by default <c>scheme://host:port</c>, without the path, query or user info where providers put keys.</param>
+    public EthRpcClient(HttpClient http, Uri endpoint, TimeSpan? defaultTimeout = null, string? label = null)
     {
         _http = http;
         Endpoint = endpoint;
         DefaultTimeout = defaultTimeout ?? TimeSpan.FromSeconds(10);
+        Label = string.IsNullOrWhiteSpace(label) ? RpcRedaction.DefaultLabel(endpoint) : label;
     }
 
+    /// <summary>The full URL, for the HTTP call only: never log or show it (it can carry a provider key).</summary>
     public Uri Endpoint { get; }
+
+    /// <summary>The endpoint's name in exceptions, logs and health reports.</summary>
+    public string Label { get; }
+
     public TimeSpan DefaultTimeout { get; }
 
     public async Task<long> ChainIdAsync(CancellationToken ct = default)
@@ -144,18 +153,21 @@ public sealed class EthRpcClient
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeoutCts.Token);
             payload = await response.Content.ReadAsByteArrayAsync(timeoutCts.Token);
-            if (!response.IsSuccessStatusCode && payload.Length == 0)
-                throw new RpcTransportException(method, Endpoint, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+            var status = (int)response.StatusCode;
+            // A 5xx or 429 says the endpoint cannot serve now, whatever its body: that is an outage to fail over
+            // from, not the node's answer to this request.
+            if (status >= 500 || status == 429 || (!response.IsSuccessStatusCode && payload.Length == 0))
+                throw new RpcTransportException(method, Label, $"HTTP {status}", statusCode: status);
             if (!response.IsSuccessStatusCode && !LooksLikeJson(payload))
-                throw new RpcTransportException(method, Endpoint, $"HTTP {(int)response.StatusCode}: {Preview(payload)}");
+                throw new RpcTransportException(method, Label, $"HTTP {status}: {Preview(payload)}", statusCode: status);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new RpcTimeoutException(method, Endpoint, limit);
+            throw new RpcTimeoutException(method, Label, limit);
         }
         catch (HttpRequestException e)
         {
-            throw new RpcTransportException(method, Endpoint, e.Message, e);
+            throw new RpcTransportException(method, Label, RpcRedaction.Redact(e.Message), e);
         }
 
         return ReadResult(method, payload);
@@ -170,18 +182,18 @@ public sealed class EthRpcClient
         }
         catch (JsonException e)
         {
-            throw new RpcMalformedResponseException(method, Endpoint, $"not JSON: {Preview(payload)}", e);
+            throw new RpcMalformedResponseException(method, Label, $"not JSON: {Preview(payload)}", e);
         }
 
         using (document)
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
-                throw new RpcMalformedResponseException(method, Endpoint, $"expected a JSON-RPC object: {Preview(payload)}");
+                throw new RpcMalformedResponseException(method, Label, $"expected a JSON-RPC object: {Preview(payload)}");
             if (root.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null)
                 throw ToError(method, error);
             if (!root.TryGetProperty("result", out var result))
-                throw new RpcMalformedResponseException(method, Endpoint, $"neither result nor error: {Preview(payload)}");
+                throw new RpcMalformedResponseException(method, Label, $"neither result nor error: {Preview(payload)}");
             return result.Clone();
         }
     }
@@ -189,8 +201,9 @@ public sealed class EthRpcClient
     private RpcException ToError(string method, JsonElement error)
     {
         if (error.ValueKind != JsonValueKind.Object ||
-            !error.TryGetProperty("code", out var codeElement) || !codeElement.TryGetInt64(out var code))
-            return new RpcMalformedResponseException(method, Endpoint, $"error without a numeric code: {error.GetRawText()}");
+            !error.TryGetProperty("code", out var codeElement) || codeElement.ValueKind != JsonValueKind.Number
+            || !codeElement.TryGetInt64(out var code))
+            return new RpcMalformedResponseException(method, Label, $"error without a numeric code: {RpcRedaction.Redact(error.GetRawText())}");
         var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
         string? data = error.TryGetProperty("data", out var d) && d.ValueKind != JsonValueKind.Null
             ? d.ValueKind == JsonValueKind.String ? d.GetString() : d.GetRawText()
@@ -199,8 +212,8 @@ public sealed class EthRpcClient
         // Geth and anvil report reverts as code 3 with the revert data, or as "execution reverted" text.
         var reverted = code == 3 || message.Contains("revert", StringComparison.OrdinalIgnoreCase);
         return reverted
-            ? new RpcRevertException(method, Endpoint, code, message, data, RevertReason.TryDecode(data))
-            : new RpcErrorException(method, Endpoint, code, message, data);
+            ? new RpcRevertException(method, Label, code, message, data, RevertReason.TryDecode(data))
+            : new RpcErrorException(method, Label, code, message, data);
     }
 
     private async Task<BigInteger> QuantityAsync(string method, object?[] parameters, CancellationToken ct)
@@ -212,7 +225,7 @@ public sealed class EthRpcClient
     private string ReadString(JsonElement element, string method) =>
         element.ValueKind == JsonValueKind.String
             ? element.GetString()!
-            : throw new RpcMalformedResponseException(method, Endpoint, $"expected a string result, got {element.ValueKind}");
+            : throw new RpcMalformedResponseException(method, Label, $"expected a string result, got {element.ValueKind}");
 
     private byte[] Decode(string method, string hex) => Parse(method, () => Hex.Decode(hex));
 
@@ -224,7 +237,7 @@ public sealed class EthRpcClient
         }
         catch (Exception e) when (e is FormatException or KeyNotFoundException or InvalidOperationException or OverflowException)
         {
-            throw new RpcMalformedResponseException(method, Endpoint, e.Message, e);
+            throw new RpcMalformedResponseException(method, Label, RpcRedaction.Redact(e.Message), e);
         }
     }
 
@@ -240,6 +253,7 @@ public sealed class EthRpcClient
 
     private static bool LooksLikeJson(byte[] payload) => payload.Length > 0 && (payload[0] == (byte)'{' || payload[0] == (byte)'[');
 
+    /// <summary>The start of a body we could not read, redacted: enough to recognise it in a log.</summary>
     private static string Preview(byte[] payload) =>
-        payload.Length <= 200 ? System.Text.Encoding.UTF8.GetString(payload) : System.Text.Encoding.UTF8.GetString(payload, 0, 200) + "…";
+        RpcRedaction.Redact(System.Text.Encoding.UTF8.GetString(payload, 0, Math.Min(payload.Length, RpcRedaction.MaxLength * 4)));
 }
