@@ -74,20 +74,41 @@ public sealed class EthRpcClient
     {
         const string method = "eth_getTransactionReceipt";
         var r = await RequestAsync(method, [transactionHash], ct: ct);
-        if (r.ValueKind == JsonValueKind.Null) return null;
-        return Parse(method, () => new TransactionReceipt(
-            Str(r, "transactionHash"),
-            Qty(r, "blockNumber"),
-            Str(r, "blockHash"),
-            Str(r, "from"),
-            OptStr(r, "to"),
-            OptStr(r, "contractAddress"),
-            Qty(r, "gasUsed"),
-            Qty(r, "effectiveGasPrice"),
-            Qty(r, "cumulativeGasUsed"),
-            Qty(r, "status") == BigInteger.One,
-            OptStr(r, "type") is { } type ? (int)Hex.ParseQuantity(type) : 0));
+        return r.ValueKind == JsonValueKind.Null ? null : Parse(method, () => ReadReceipt(r));
     }
+
+    /// <summary>
+    /// Every receipt of a block in one call (<c>eth_getBlockReceipts</c>), or null when the node does not have the
+    /// block (not yet mined, or a lagging node).
+    /// </summary>
+    public async Task<IReadOnlyList<TransactionReceipt>?> GetBlockReceiptsAsync(BlockTag block, CancellationToken ct = default)
+    {
+        const string method = "eth_getBlockReceipts";
+        var receipts = await RequestAsync(method, [block.Value], ct: ct);
+        return receipts.ValueKind == JsonValueKind.Null ? null : Parse(method, () => receipts.EnumerateArray().Select(ReadReceipt).ToArray());
+    }
+
+    /// <summary>The number of the block holding the transaction; null while it is pending or unknown to the node.</summary>
+    public async Task<BigInteger?> GetTransactionBlockNumberAsync(string transactionHash, CancellationToken ct = default)
+    {
+        const string method = "eth_getTransactionByHash";
+        var tx = await RequestAsync(method, [transactionHash], ct: ct);
+        if (tx.ValueKind == JsonValueKind.Null) return null;
+        return Parse(method, () => OptStr(tx, "blockNumber") is { } number ? Hex.ParseQuantity(number) : (BigInteger?)null);
+    }
+
+    private static TransactionReceipt ReadReceipt(JsonElement r) => new(
+        Str(r, "transactionHash"),
+        Qty(r, "blockNumber"),
+        Str(r, "blockHash"),
+        Str(r, "from"),
+        OptStr(r, "to"),
+        OptStr(r, "contractAddress"),
+        Qty(r, "gasUsed"),
+        Qty(r, "effectiveGasPrice"),
+        Qty(r, "cumulativeGasUsed"),
+        Qty(r, "status") == BigInteger.One,
+        OptStr(r, "type") is { } type ? (int)Hex.ParseQuantity(type) : 0);
 
     /// <summary>The block's header and transaction hashes, or null when it does not exist yet.</summary>
     public async Task<BlockHeader?> GetBlockByNumberAsync(BlockTag block, CancellationToken ct = default)
