@@ -58,6 +58,8 @@ public static class Views
             feeToken = quote.Request.Token.Symbol(),
             maxFee = Units(quote.Breakdown.MaxFee),
             txHash = execution?.TxHash ?? execution?.Settlement?.TxHash,
+            // Every hash signed for the quote's nonce (the relay, then speed-ups and a cancel); one of them is mined at most.
+            txHashes = execution?.TxHashes ?? [],
             timeline,
         };
     }

@@ -31,6 +31,9 @@ public sealed class PoolOptions
     /// <summary>A pending transaction whose latest attempt is this old is sped up (fees +12.5 % within the hold), at the cap cancelled.</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A refused nonce below an in-flight one that no relay reuses within this time is filled with a 0-value self-send.</summary>
+    public TimeSpan GapFillAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>After an automatic pause, endpoints must answer this long before the pool serves again.</summary>
     public TimeSpan ResumeAfter { get; set; } = TimeSpan.FromSeconds(2);
 }
