@@ -95,6 +95,14 @@ public sealed class PaymasterBench : IAsyncDisposable
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("balances").GetProperty("USDT").Clone();
     }
 
+    /// <summary>RPC calls chain 31337's pool has made to find receipts so far (the node's pool view).</summary>
+    public async Task<long> ReceiptLookupsAsync()
+    {
+        using var response = await SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: OperatorToken);
+        var pools = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return pools.EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31337).GetProperty("receiptLookups").GetInt64();
+    }
+
     private async Task WaitReadyAsync()
     {
         for (var i = 0; i < 600; i++)

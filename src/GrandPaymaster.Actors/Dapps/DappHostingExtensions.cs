@@ -1,5 +1,4 @@
 using Akka.Cluster.Hosting;
-using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Persistence;
 using GrandPaymaster.Actors.Pools;
@@ -26,13 +25,5 @@ public static class DappHostingExtensions
             TypeName,
             (_, registry, _) => entityId => DappActor.PropsFor(DappId.Parse(entityId), registry.Get<ChainPoolRegion>(), clock, settings, modes),
             new DappMessageExtractor(),
-            new ShardOptions
-            {
-                Role = role,
-                StateStoreMode = StateStoreMode.DData,
-                RememberEntities = true,
-                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
-                JournalPluginId = PersistenceHocon.ShardingJournalPluginId,
-                SnapshotPluginId = PersistenceHocon.ShardingSnapshotPluginId,
-            });
+            PersistenceHocon.RememberedEntities(role));
 }

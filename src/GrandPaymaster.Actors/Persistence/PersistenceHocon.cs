@@ -106,4 +106,18 @@ public static class PersistenceHocon
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    /// <summary>
+    /// Shard options of a remembered entity type: placement in Distributed Data, remember-entities in sharding's own
+    /// event-sourced journal (never our audit log, akka.net #3538 / #7499).
+    /// </summary>
+    public static Akka.Cluster.Hosting.ShardOptions RememberedEntities(string role) => new()
+    {
+        Role = role,
+        StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+        RememberEntities = true,
+        RememberEntitiesStore = Akka.Cluster.Sharding.RememberEntitiesStore.Eventsourced,
+        JournalPluginId = ShardingJournalPluginId,
+        SnapshotPluginId = ShardingSnapshotPluginId,
+    };
 }

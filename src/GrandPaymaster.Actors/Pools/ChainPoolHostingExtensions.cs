@@ -1,5 +1,4 @@
 using Akka.Cluster.Hosting;
-using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Persistence;
@@ -26,13 +25,5 @@ public static class ChainPoolHostingExtensions
             (_, registry, _) => entityId => ChainPoolActor.PropsFor(
                 new ChainId(long.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture)), deps, registry.Get<DappRegion>()),
             new PoolMessageExtractor(),
-            new ShardOptions
-            {
-                Role = role,
-                StateStoreMode = StateStoreMode.DData,
-                RememberEntities = true,
-                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
-                JournalPluginId = PersistenceHocon.ShardingJournalPluginId,
-                SnapshotPluginId = PersistenceHocon.ShardingSnapshotPluginId,
-            });
+            PersistenceHocon.RememberedEntities(role));
 }

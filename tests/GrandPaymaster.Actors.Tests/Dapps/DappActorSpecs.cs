@@ -55,10 +55,7 @@ public sealed class DappActorSpecs : TestKit
     [Fact]
     public async Task A_release_and_a_settlement_of_one_quote_arriving_together_give_one_outcome_and_the_ledger_law_holds()
     {
-        var dapp = await RegisteredAndFundedAsync();
-        var quote = await QuoteAsync(dapp);
-        dapp.Tell(Execute(quote, "k-1"));
-        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        var (dapp, quote) = await ExecutedAsync();
         dapp.Tell(new RelaySucceeded(_dapp, quote, "0xaaa", Address.Parse("0x" + new string('1', 40)), 5));
         ExpectMsg<ExecutionAccepted>(Wait);
 
@@ -77,10 +74,7 @@ public sealed class DappActorSpecs : TestKit
     [Fact]
     public async Task A_duplicate_settlement_is_acknowledged_again_and_counted_once()
     {
-        var dapp = await RegisteredAndFundedAsync();
-        var quote = await QuoteAsync(dapp);
-        dapp.Tell(Execute(quote, "k-1"));
-        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        var (dapp, quote) = await ExecutedAsync();
         var settle = new SettleFee(_dapp, quote, Chain, "0xaaa", 21_000, new Wei(1_000_000_000), true, 7, _clock.GetUtcNow());
 
         dapp.Tell(settle);
@@ -96,10 +90,7 @@ public sealed class DappActorSpecs : TestKit
     [Fact]
     public async Task Every_hash_signed_for_a_quote_is_listed_in_its_status()
     {
-        var dapp = await RegisteredAndFundedAsync();
-        var quote = await QuoteAsync(dapp);
-        dapp.Tell(Execute(quote, "k-1"));
-        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        var (dapp, quote) = await ExecutedAsync();
         dapp.Tell(new RelaySucceeded(_dapp, quote, "0xaaa", Address.Parse("0x" + new string('1', 40)), 5));
         dapp.Tell(new RelayReplaced(_dapp, quote, "0xbbb", "SpeedUp"));
         dapp.Tell(new RelayReplaced(_dapp, quote, "0xbbb", "SpeedUp"));
@@ -114,10 +105,7 @@ public sealed class DappActorSpecs : TestKit
     [Fact]
     public async Task A_dapp_holding_a_fee_nobody_relayed_asks_its_pool_again_when_it_restarts_without_any_caller()
     {
-        var dapp = await RegisteredAndFundedAsync();
-        var quote = await QuoteAsync(dapp);
-        dapp.Tell(Execute(quote, "k-1"));
-        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        var (dapp, quote) = await ExecutedAsync();
         Watch(dapp);
         Sys.Stop(dapp);
         await ExpectTerminatedAsync(dapp, Wait);
@@ -126,6 +114,16 @@ public sealed class DappActorSpecs : TestKit
 
         var again = _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
         Assert.Equal(quote, again.QuoteId);
+    }
+
+    /// <summary>A registered, funded dApp that executed one quote: the hold is deducted and the pool was asked to relay.</summary>
+    private async Task<(IActorRef Dapp, QuoteId Quote)> ExecutedAsync()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var quote = await QuoteAsync(dapp);
+        dapp.Tell(Execute(quote, "k-1"));
+        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        return (dapp, quote);
     }
 
     private Props DappProps() => DappActor.PropsFor(_dapp, _pools.Ref, _clock, new DappSettings(), _modes);
