@@ -87,7 +87,7 @@ public sealed class PoolStateTests
     {
         Register(W1);
 
-        _pool.Run(s => s.Relay(RelayOf(1), Policy));
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
 
         Assert.Empty(_sent);
         Assert.Empty(State.Txs);
@@ -103,12 +103,12 @@ public sealed class PoolStateTests
         Ready(W1);
         var signed = Relay(1);
 
-        _pool.Run(s => s.Relay(RelayOf(1), Policy));
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
         Assert.Empty(_sent);
 
         Verdict(signed.Hash, verdict);
         var firstAnswer = Assert.Single(Take());
-        _pool.Run(s => s.Relay(RelayOf(1), Policy));
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
         var secondAnswer = Assert.Single(Take());
 
         Assert.Equal(firstAnswer, secondAnswer);
@@ -122,36 +122,76 @@ public sealed class PoolStateTests
         SetMode(PoolMode.Paused);
         Take();
 
-        _pool.Run(s => s.Relay(RelayOf(1), Policy));
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
         Assert.Empty(Take());
 
         SetMode(PoolMode.Disabled);
         Take();
-        _pool.Run(s => s.Relay(RelayOf(1), Policy));
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
 
         var failed = Assert.IsType<RelayFailed>(ToDapp(Assert.Single(Take())));
         Assert.Equal(RelayOf(1).QuoteId, failed.QuoteId);
         Assert.Empty(_pool.Journal.OfType<TxSubmitted>());
     }
 
+    [Fact]
+    public void A_relay_refused_by_a_disabled_pool_is_journaled_and_never_signed_once_the_pool_is_enabled_again()
+    {
+        // Found by the simulation: a repeated request (a retry crossing the refusal) reached the pool after an operator
+        // enabled it, and the quote was signed although its dApp had released the hold.
+        Ready(W1);
+        SetMode(PoolMode.Disabled);
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
+        var refusal = Assert.Single(Take().OfType<PoolEffect.ToDapp>());
+
+        SetMode(PoolMode.Normal);
+        Take();
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
+
+        Assert.Equal(RelayOf(1).QuoteId, Assert.IsType<RelayRefused>(_pool.Journal.Single(e => e is RelayRefused)).QuoteId);
+        Assert.Equal(refusal, Assert.Single(Take()));
+        Assert.Empty(_pool.Journal.OfType<TxSubmitted>());
+        Assert.True(_pool.Folded().Released.ContainsKey(RelayOf(1).QuoteId));
+    }
+
+    [Fact]
+    public void A_relay_asked_again_after_its_settlement_was_acknowledged_is_not_signed_again()
+    {
+        // Found by the simulation: a late duplicate of a relay request arrived after the dApp acknowledged the
+        // settlement, the pool had forgotten the quote, and the user's call was mined a second time.
+        Ready(W1);
+        var confirmed = Confirmed(1);
+        _pool.Run(s => s.Acknowledge([confirmed.QuoteId], _clock.Now));
+        Take();
+
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
+
+        Assert.Empty(Take());
+        Assert.Single(_pool.Journal.OfType<TxSubmitted>());
+        Assert.Equal(confirmed.TxHash, State.Settled[confirmed.QuoteId]);
+        Assert.Equal(State, _pool.Folded());
+    }
+
     // ---------------------------------------------------------------- verdicts
 
     [Fact]
-    public void A_refused_first_broadcast_releases_the_hold_and_its_nonce_is_reused_by_the_next_relay()
+    public void A_refused_first_broadcast_releases_the_hold_and_its_nonce_is_reused_lowest_first()
     {
         Ready(W1);
         var refused = Relay(1);
+        var alsoRefused = Relay(2);
 
+        Verdict(alsoRefused.Hash, BroadcastVerdict.Refused);
         Verdict(refused.Hash, BroadcastVerdict.Refused);
 
-        var failed = Assert.IsType<TxBroadcastFailed>(Assert.Single(_pool.Journal.OfType<TxBroadcastFailed>()));
+        var failed = _pool.Journal.OfType<TxBroadcastFailed>().Last();
         Assert.Equal((refused.Hash, W1, BigInteger.Zero), (failed.TxHash, failed.Wallet, failed.Nonce));
-        Assert.IsType<RelayFailed>(ToDapp(Assert.Single(Take())));
-        Assert.False(State.Txs.ContainsKey(RelayOf(1).QuoteId));
-        Assert.Contains(BigInteger.Zero, State.NoncesOf(W1).Free.Keys);
+        Assert.Equal([RelayOf(2).QuoteId, RelayOf(1).QuoteId], Take().Select(e => Assert.IsType<RelayFailed>(ToDapp(e)).QuoteId));
+        Assert.Empty(State.Txs);
+        Assert.True(State.Released.ContainsKey(RelayOf(1).QuoteId));
+        Assert.Equal([0, 1], State.NoncesOf(W1).Free.Keys.Select(n => (int)n));
 
-        var next = Relay(2);
-        Assert.Equal(BigInteger.Zero, next.Nonce);
+        Assert.Equal([0, 1, 2], new[] { Relay(3), Relay(4), Relay(5) }.Select(t => (int)t.Nonce));
         Assert.Empty(State.NoncesOf(W1).Free);
     }
 
@@ -316,10 +356,7 @@ public sealed class PoolStateTests
     public void A_free_nonce_below_a_pending_one_is_filled_after_GapFillAfter()
     {
         Ready(W1);
-        var refused = Relay(1);
-        var pending = Relay(2);
-        Verdict(pending.Hash, BroadcastVerdict.Accepted);
-        Verdict(refused.Hash, BroadcastVerdict.Refused);
+        FreeNonceZeroBelowPendingOne();
         var baseFee = 10 * Gwei;
 
         _clock.Advance(Policy.GapFillAfter - TimeSpan.FromMilliseconds(1));
@@ -356,9 +393,7 @@ public sealed class PoolStateTests
     public void A_gap_whose_nonce_something_else_consumed_is_closed()
     {
         Ready(W1);
-        var refused = Relay(1);
-        Verdict(Relay(2).Hash, BroadcastVerdict.Accepted);
-        Verdict(refused.Hash, BroadcastVerdict.Refused);
+        FreeNonceZeroBelowPendingOne();
         _clock.Advance(Policy.GapFillAfter);
         var fill = TickSigned(10 * Gwei).Single();
 
@@ -529,7 +564,7 @@ public sealed class PoolStateTests
         _pool.Restart();
         Take();
         Sync(W1, 0);
-        _pool.Run(s => s.Relay(RelayOf(1), Policy));
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Policy));
 
         Assert.Equal(signed.Hash, Assert.IsType<RelaySucceeded>(ToDapp(Assert.Single(Take()))).TxHash);
         Assert.Single(_pool.Journal.OfType<TxSubmitted>());
@@ -558,6 +593,16 @@ public sealed class PoolStateTests
         Sync(wallet, 0);
     }
 
+    /// <summary>Relays two quotes at nonces 0 and 1; the first broadcast is refused, the second accepted.</summary>
+    private void FreeNonceZeroBelowPendingOne()
+    {
+        var refused = Relay(1);
+        var pending = Relay(2);
+        Verdict(pending.Hash, BroadcastVerdict.Accepted);
+        Verdict(refused.Hash, BroadcastVerdict.Refused);
+        Assert.Equal([0], State.NoncesOf(W1).Free.Keys.Select(n => (int)n));
+    }
+
     private void Sync(Address wallet, int pendingCount) => _pool.Run(s => s.SyncNonce(wallet, pendingCount, _clock.Now));
 
     private void SetMode(PoolMode mode) => _pool.Run(s => s.SetMode(new SetPoolMode(Chain, mode, Operator)));
@@ -570,7 +615,7 @@ public sealed class PoolStateTests
     private SignedTx Relay(int n, long capGwei = 30, long priceGwei = 20)
     {
         var before = _sent.Count;
-        _pool.Run(s => s.Relay(RelayOf(n, capGwei, priceGwei), Policy));
+        _pool.Run(s => s.Relay(RelayOf(n, capGwei, priceGwei), _clock.Now, Policy));
         return SignedSince(before).Single();
     }
 
