@@ -89,7 +89,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             _chainId, _state.Synced.Count, _state.Pending.Count(), _state.AwaitingAck.Count(), _state.Mode.Mode);
         Become(() =>
         {
-            Command<RelayTransaction>(relay => Run(_state.Relay(relay, Policy)));
+            Command<RelayTransaction>(relay => Run(_state.Relay(relay, Now, Policy)));
             Command<NonceRead>(OnNonceRead);
             Common();
         });

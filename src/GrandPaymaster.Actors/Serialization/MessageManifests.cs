@@ -28,6 +28,7 @@ public static class MessageManifests
         ("pool.evt.nonce-gap-found", typeof(PoolEvents.NonceGapFound)),
         ("pool.evt.gap-fill-submitted", typeof(PoolEvents.GapFillSubmitted)),
         ("pool.evt.gap-filled", typeof(PoolEvents.GapFilled)),
+        ("pool.evt.relay-refused", typeof(PoolEvents.RelayRefused)),
         ("pool.cmd.set-mode", typeof(PoolCommands.SetPoolMode)),
         ("pool.mode", typeof(PoolModeView)),
         ("dapp.cmd.register", typeof(DappCommands.Register)),

@@ -212,8 +212,12 @@ public sealed record DappState(
             ? Rejected(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.")
             : new DappView(Id, Profile.Name, Profile.Surcharge, Profile.RegisteredAt, Ledgers, Executions.Values.Count(e => e.HoldIsOpen));
 
-    /// <summary>Executions whose relay has no answer yet (after a restart they are relayed again; the pool de-duplicates).</summary>
-    public IEnumerable<Execution> AwaitingRelay => Executions.Values.Where(e => e.Status == ExecutionStatus.Deducted);
+    /// <summary>
+    /// Executions whose relay has no outcome yet: no answer, or submitted but neither settled nor released. After a
+    /// restart, and while they wait, the pool is asked again; it answers a quote it knows with its one transaction or
+    /// with its release, so an answer lost in a crash (a release after the submission, say) is recovered.
+    /// </summary>
+    public IEnumerable<Execution> AwaitingRelay => Executions.Values.Where(e => e.HoldIsOpen);
 
     public DappState Apply(IDappEvent @event) => @event switch
     {

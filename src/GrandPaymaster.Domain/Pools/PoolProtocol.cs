@@ -135,6 +135,12 @@ public static class PoolEvents
         : IPoolEvent;
 
     /// <summary>
+    /// The pool was disabled when the quote's relay was asked for: nothing was signed, and nothing will be once it is
+    /// enabled again (a repeated request is answered with this release). The hold is released.
+    /// </summary>
+    public sealed record RelayRefused(ChainId ChainId, QuoteId QuoteId, DappId DappId, string Reason, Meta Meta) : IPoolEvent;
+
+    /// <summary>
     /// The dApps recorded these settlements; the pool stops re-delivering them. Acknowledgements are
     /// collected for a tick and journaled together: one write instead of one per transaction.
     /// </summary>

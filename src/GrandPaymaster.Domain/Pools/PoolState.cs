@@ -107,17 +107,23 @@ public sealed record PoolState(
     ImmutableDictionary<QuoteId, PoolTx> Txs,
     ImmutableDictionary<QuoteId, string> Released,
     ImmutableList<QuoteId> ReleasedOrder,
+    ImmutableDictionary<QuoteId, string> Settled,
+    ImmutableList<QuoteId> SettledOrder,
     ImmutableDictionary<Address, WalletNonces> Wallets,
     ImmutableDictionary<string, GapFill> GapFills,
     ImmutableHashSet<string> AwaitingVerdict,
     ImmutableHashSet<Address> Synced,
     DateTimeOffset? AnsweringSince) : IPaymasterMessage
 {
-    /// <summary>Released quotes remembered to answer a repeated relay request the same way; older ones are only in the journal.</summary>
-    public const int RetainReleased = 2_000;
+    /// <summary>
+    /// Released quotes (with the reason) and quotes whose settlement the dApp acknowledged (with the mined hash), each
+    /// remembered this many so a repeated relay request is never signed again; older ones are only in the journal.
+    /// </summary>
+    public const int RetainClosed = 2_000;
 
     public static PoolState Empty(ChainId chainId) => new(chainId, PoolModeView.Initial(chainId), ImmutableList<Address>.Empty,
         ImmutableDictionary<QuoteId, PoolTx>.Empty, ImmutableDictionary<QuoteId, string>.Empty, ImmutableList<QuoteId>.Empty,
+        ImmutableDictionary<QuoteId, string>.Empty, ImmutableList<QuoteId>.Empty,
         ImmutableDictionary<Address, WalletNonces>.Empty, ImmutableDictionary<string, GapFill>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableHashSet<string>.Empty.WithComparer(StringComparer.OrdinalIgnoreCase), ImmutableHashSet<Address>.Empty, null);
 
@@ -143,16 +149,24 @@ public sealed record PoolState(
 
     /// <summary>
     /// A dApp asks to relay a held quote. A known quote gets the answer it got before (or none yet, while its first
-    /// broadcast has no verdict); a paused pool answers nothing (the dApp asks again); a disabled one releases the
-    /// hold (nothing was signed); otherwise the least busy synced worker signs at its lowest free nonce.
+    /// broadcast has no verdict); a settled one whose settlement the dApp acknowledged, none (the request is stale);
+    /// a paused pool answers nothing (the dApp asks again); a disabled one releases the hold, journaled so that the
+    /// quote is never signed once the pool is enabled again; otherwise the least busy synced worker signs at its
+    /// lowest free nonce.
     /// </summary>
-    public PoolStep Relay(RelayTransaction relay, PoolPolicy policy)
+    public PoolStep Relay(RelayTransaction relay, DateTimeOffset now, PoolPolicy policy)
     {
         if (Txs.TryGetValue(relay.QuoteId, out var known))
             return AwaitingVerdict.Contains(known.Original.TxHash) ? Nothing : Effects(Succeeded(known));
         if (Released.TryGetValue(relay.QuoteId, out var reason)) return Effects(new PoolEffect.ToDapp(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, reason)));
+        if (Settled.ContainsKey(relay.QuoteId)) return Nothing;
         if (Mode.Mode == PoolMode.Disabled)
-            return Effects(new PoolEffect.ToDapp(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, $"pool {ChainId} is disabled; nothing was signed")));
+        {
+            var refused = new RelayRefused(ChainId, relay.QuoteId, relay.DappId, $"pool {ChainId} is disabled; nothing was signed",
+                SystemMeta("relay refused: pool disabled", now, relay.QuoteId.Value));
+            return Step([refused], new PoolEffect.ToDapp(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, refused.Reason)));
+        }
+
         if (Mode.Mode != PoolMode.Normal) return Nothing;
 
         var wallet = PickWorker();
@@ -370,7 +384,8 @@ public sealed record PoolState(
         TxReplaced e => WithTx(e.QuoteId, t => t with { Attempts = t.Attempts.Add(e.Attempt) }),
         TxConfirmed e => WithTx(e.QuoteId, t => t with { Confirmed = e }),
         TxDropped e => Release(e.QuoteId, e.Reason),
-        SettlementsAcknowledged e => this with { Txs = Txs.RemoveRange(e.QuoteIds.Where(q => Txs.TryGetValue(q, out var t) && !t.IsPending)) },
+        SettlementsAcknowledged e => e.QuoteIds.Aggregate(this, (s, q) => s.Txs.TryGetValue(q, out var t) && t.Confirmed is { } c ? s.RememberSettled(q, c.TxHash) : s),
+        RelayRefused e => Release(e.QuoteId, e.Reason),
         PoolModeChanged e => this with { Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null },
         NonceGapFound e => e.Nonces.Aggregate(this, (s, n) => s.FreeNonce(e.Wallet, n, e.Meta.At)),
         GapFillSubmitted e => UseNonce(e.Wallet, e.Nonce) with { GapFills = GapFills.SetItem(GapKey(e.Wallet, e.Nonce), new GapFill(e.Wallet, e.Nonce, e.Attempt)) },
@@ -384,10 +399,14 @@ public sealed record PoolState(
     /// </summary>
     public PoolState AfterRecovery() => this with { AwaitingVerdict = AwaitingVerdict.Clear(), Synced = Synced.Clear(), AnsweringSince = null };
 
-    /// <summary>Equality over journaled contents, so a recovered state compares equal to the one it was saved from.</summary>
+    /// <summary>
+    /// Equality over journaled contents and the nonce book, so a recovered state compares equal to the one it was saved
+    /// from once both have read the chain's nonces (a resync may raise <see cref="WalletNonces.Next"/> without an event).
+    /// </summary>
     public bool Equals(PoolState? other) =>
         other is not null && ChainId == other.ChainId && Mode == other.Mode && Workers.SequenceEqual(other.Workers)
         && Same(Txs, other.Txs, TxEquals) && Same(Released, other.Released, string.Equals) && ReleasedOrder.SequenceEqual(other.ReleasedOrder)
+        && Same(Settled, other.Settled, string.Equals) && SettledOrder.SequenceEqual(other.SettledOrder)
         && Wallets.Keys.Union(other.Wallets.Keys).All(w => NoncesOf(w).Next == other.NoncesOf(w).Next && NoncesOf(w).Free.SequenceEqual(other.NoncesOf(w).Free))
         && Same(GapFills, other.GapFills, EqualityComparer<GapFill>.Default.Equals);
 
@@ -438,15 +457,29 @@ public sealed record PoolState(
 
     private PoolState Release(QuoteId quoteId, string reason)
     {
-        var released = Released.SetItem(quoteId, reason);
-        var order = ReleasedOrder.Add(quoteId);
-        while (order.Count > RetainReleased)
+        var (released, order) = Remember(Released, ReleasedOrder, quoteId, reason);
+        return this with { Txs = Txs.Remove(quoteId), Released = released, ReleasedOrder = order };
+    }
+
+    /// <summary>An acknowledged settlement: no longer re-delivered, but remembered so a stale relay request is not signed again.</summary>
+    private PoolState RememberSettled(QuoteId quoteId, string minedTxHash)
+    {
+        var (settled, order) = Remember(Settled, SettledOrder, quoteId, minedTxHash);
+        return this with { Txs = Txs.Remove(quoteId), Settled = settled, SettledOrder = order };
+    }
+
+    private static (ImmutableDictionary<QuoteId, string>, ImmutableList<QuoteId>) Remember(ImmutableDictionary<QuoteId, string> memory,
+        ImmutableList<QuoteId> order, QuoteId quoteId, string value)
+    {
+        memory = memory.SetItem(quoteId, value);
+        order = order.Add(quoteId);
+        while (order.Count > RetainClosed)
         {
-            released = released.Remove(order[0]);
+            memory = memory.Remove(order[0]);
             order = order.RemoveAt(0);
         }
 
-        return this with { Txs = Txs.Remove(quoteId), Released = released, ReleasedOrder = order };
+        return (memory, order);
     }
 
     private PoolState WithTx(QuoteId quoteId, Func<PoolTx, PoolTx> change) =>

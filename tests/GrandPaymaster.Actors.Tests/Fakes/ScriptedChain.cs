@@ -39,10 +39,12 @@ public sealed class ScriptedChain : IPoolChain
     /// <summary>Mines a block holding these transactions (by hash); each uses 21,000 gas at the given price.</summary>
     public void Mine(params string[] txHashes)
     {
-        var number = Interlocked.Increment(ref _head);
+        // The block exists before the head moves to it, as on a node: a scan never sees a head without its receipts.
+        var number = Interlocked.Read(ref _head) + 1;
         var receipts = txHashes.Select(h => new FoundReceipt(h, number, $"0xblock{number}", 21_000, BaseFee, true)).ToArray();
         foreach (var r in receipts) _mined[r.TxHash] = r;
         _blocks[number] = receipts;
+        Interlocked.Exchange(ref _head, (long)number);
     }
 
     public void SetNonce(Address wallet, BigInteger next) => _nonces[wallet.Value] = next;

@@ -53,6 +53,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new PoolEvents.NonceGapFound(Chain, Wallet, [4, 5], SampleMeta),
         new PoolEvents.GapFillSubmitted(Chain, Wallet, 4, SpeedUp with { Kind = AttemptKind.GapFill }, SampleMeta),
         new PoolEvents.GapFilled(Chain, Wallet, 4, SampleMeta, 21_000),
+        new PoolEvents.RelayRefused(Chain, SampleQuoteId, Dapp, "pool disabled", SampleMeta),
         new DappCommands.RelayReplaced(Dapp, SampleQuoteId, "0xdef", "SpeedUp"),
         new DappEvents.RelayAttemptAdded(Dapp, SampleQuoteId, "0xdef", "SpeedUp", SampleMeta),
         new PoolReplies.WorkerWalletRegistration(Chain, Wallet, Added: true),
@@ -99,6 +100,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         var state = PoolState.Empty(Chain).Apply(new PoolEvents.WorkerWalletRegistered(Chain, Wallet, SampleMeta))
             .Apply(Submitted).Apply(new PoolEvents.TxReplaced(Chain, SampleQuoteId, SpeedUp, SampleMeta))
             .Apply(Submitted with { QuoteId = other, Nonce = 8, TxHash = "0x123" }).Apply(Confirmed with { QuoteId = other, TxHash = "0x123" })
+            .Apply(new PoolEvents.SettlementsAcknowledged(Chain, [other], SampleMeta))
             .Apply(Submitted with { QuoteId = QuoteId.New(Dapp), Nonce = 9, TxHash = "0x456" })
             .Apply(new PoolEvents.NonceGapFound(Chain, Wallet, [3], SampleMeta))
             .Apply(new PoolEvents.GapFillSubmitted(Chain, Wallet, 2, SpeedUp with { TxHash = "0x789", Kind = AttemptKind.GapFill }, SampleMeta))

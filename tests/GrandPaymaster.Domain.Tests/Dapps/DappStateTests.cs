@@ -113,6 +113,24 @@ public sealed class DappStateTests
     }
 
     [Fact]
+    public void A_submitted_hold_still_awaits_its_relays_outcome_so_a_release_lost_in_a_crash_is_asked_for_again()
+    {
+        // Found by the simulation: the pool dropped a submitted transaction and its RelayFailed was lost in a crash;
+        // only holds with no relay answer were asked about again, so this hold stayed open for ever.
+        var state = Funded();
+        var quote = QuoteFor(state, Now);
+        state = Apply(state, state.Decide(new ExecuteQuote(Dapp, KeyHash, quote.Id, "k1", "h1", null), quote, Meta).Events);
+        Assert.Equal(quote.Id, Assert.Single(state.AwaitingRelay).Quote.Id);
+
+        state = Apply(state, state.Decide(new RelaySucceeded(Dapp, quote.Id, "0xabc", default, 7), Meta).Events);
+        Assert.Equal(quote.Id, Assert.Single(state.AwaitingRelay).Quote.Id);
+
+        state = Apply(state, state.Decide(new RelayFailed(Dapp, quote.Id, "dropped: its nonce was used by another transaction"), Meta).Events);
+        Assert.Empty(state.AwaitingRelay);
+        Assert.Equal(0, state.LedgerOf(FeeToken.Usdt).Held);
+    }
+
+    [Fact]
     public void Settling_twice_is_acknowledged_twice_and_charged_once()
     {
         var state = Funded();
