@@ -15,10 +15,11 @@ namespace GrandPaymaster.Actors.Tests.Fakes;
 public sealed class ScriptedChain : IPoolChain
 {
     private readonly ConcurrentQueue<(BroadcastVerdict, string)> _verdicts = new();
-    private readonly ConcurrentDictionary<BigInteger, IReadOnlyList<FoundReceipt>> _blocks = new();
+    private readonly ConcurrentDictionary<BigInteger, (string Hash, IReadOnlyList<FoundReceipt> Receipts)> _blocks = new();
     private readonly ConcurrentDictionary<string, FoundReceipt> _mined = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, BigInteger> _nonces = new();
     private long _head = 100;
+    private int _epoch;
     private long _lookups;
 
     public ConcurrentQueue<DecodedTransaction> Broadcasts { get; } = new();
@@ -41,24 +42,36 @@ public sealed class ScriptedChain : IPoolChain
     {
         // The block exists before the head moves to it, as on a node: a scan never sees a head without its receipts.
         var number = Interlocked.Read(ref _head) + 1;
-        var receipts = txHashes.Select(h => new FoundReceipt(h, number, $"0xblock{number}", 21_000, BaseFee, true)).ToArray();
+        var hash = $"0xblock{number}-{_epoch}";
+        var receipts = txHashes.Select(h => new FoundReceipt(h, number, hash, 21_000, BaseFee, true)).ToArray();
         foreach (var r in receipts) _mined[r.TxHash] = r;
-        _blocks[number] = receipts;
-        Interlocked.Exchange(ref _head, (long)number);
+        _blocks[number] = (hash, receipts);
+        Interlocked.Exchange(ref _head, number);
+    }
+
+    /// <summary>The blocks above <paramref name="height"/> leave the chain; the next ones mined get other hashes.</summary>
+    public void Reorg(long height)
+    {
+        _epoch++;
+        foreach (var number in _blocks.Keys.Where(n => n > height).ToArray())
+            if (_blocks.TryRemove(number, out var gone))
+                foreach (var r in gone.Receipts) _mined.TryRemove(r.TxHash, out _);
+        Interlocked.Exchange(ref _head, height);
     }
 
     public void SetNonce(Address wallet, BigInteger next) => _nonces[wallet.Value] = next;
 
     public Task<ChainHead> HeadAsync(CancellationToken ct = default) =>
-        Dark ? Task.FromException<ChainHead>(new InvalidOperationException("dark")) : Task.FromResult(new ChainHead(Interlocked.Read(ref _head), "0xhead", BaseFee));
+        Dark ? Task.FromException<ChainHead>(new InvalidOperationException("dark")) : Task.FromResult(new ChainHead(Interlocked.Read(ref _head), $"0xhead-{_epoch}", BaseFee));
 
     public Task<IReadOnlyList<FoundReceipt>?> BlockReceiptsAsync(BigInteger block, CancellationToken ct = default)
     {
         Interlocked.Increment(ref _lookups);
-        return Task.FromResult(_blocks.TryGetValue(block, out var r) ? r : block <= Interlocked.Read(ref _head) ? [] : null);
+        return Task.FromResult(_blocks.TryGetValue(block, out var b) ? b.Receipts : block <= Interlocked.Read(ref _head) ? [] : null);
     }
 
-    public Task<string?> BlockHashAsync(BigInteger block, CancellationToken ct = default) => Task.FromResult<string?>($"0xblock{block}");
+    public Task<string?> BlockHashAsync(BigInteger block, CancellationToken ct = default) =>
+        Task.FromResult(_blocks.TryGetValue(block, out var b) ? b.Hash : block <= Interlocked.Read(ref _head) ? $"0xblock{block}-empty" : null);
 
     public Task<FoundReceipt?> ReceiptAsync(string txHash, CancellationToken ct = default)
     {

@@ -29,8 +29,8 @@ public sealed class ChainPoolActorSpecs : TestKit
     private readonly ConcurrentQueue<PoolModeView> _published = new();
     private readonly DevWalletKeys _keys = new("grand-paymaster-devnet", workersPerChain: 1);
     private readonly Akka.TestKit.TestProbe _dapps;
-    private readonly PoolDependencies _deps;
     private readonly TempJournal _journal;
+    private PoolDependencies _deps;
 
     public ChainPoolActorSpecs(ITestOutputHelper output) : this(new TempJournal(), output)
     {
@@ -137,6 +137,28 @@ public sealed class ChainPoolActorSpecs : TestKit
         var settle = _dapps.ExpectMsg<DappCommands.SettleFee>(Wait);
         Assert.Equal(replaced.TxHash, settle.TxHash);
         Assert.NotEqual(original.TxHash, settle.TxHash);
+    }
+
+    [Fact]
+    public async Task At_a_confirmation_depth_a_receipt_whose_block_left_the_chain_is_watched_again_and_settled_from_its_new_block()
+    {
+        _deps = _deps with { SettingsFor = _ => new PoolSettings { Tick = TimeSpan.FromMilliseconds(20), ConfirmationDepth = 2 } };
+        var pool = await StartPoolAsync();
+        pool.Tell(Relay(QuoteId.New(Dapp)));
+        var submitted = _dapps.ExpectMsg<DappCommands.RelaySucceeded>(Wait);
+
+        _chain.Mine(submitted.TxHash); // block 101, one deep: not final
+        await AwaitConditionAsync(() => Task.FromResult(_chain.ReceiptLookups > 0), Wait);
+        _chain.Reorg(100);
+        _chain.Mine();
+        _chain.Mine();
+        _chain.Mine(); // 101', 102', 103': block 101 is deep enough now, but not the one the receipt came from
+        _chain.Mine(submitted.TxHash); // 104
+        _chain.Mine();
+        _chain.Mine();
+
+        var settle = _dapps.ExpectMsg<DappCommands.SettleFee>(Wait);
+        Assert.Equal(104, settle.BlockNumber);
     }
 
     [Fact]
