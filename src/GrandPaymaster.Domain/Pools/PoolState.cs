@@ -17,6 +17,12 @@ public sealed record PoolPolicy
     /// <summary>A pending transaction whose latest attempt is this old is sped up (or, at its cap, cancelled).</summary>
     public TimeSpan StuckAfter { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The most a cancel (which the pool pays for) may offer per gas. A cancel that would need more is not signed: the
+    /// stuck transaction and its hold wait for the base fee to come down (its attempts are still broadcast and watched).
+    /// </summary>
+    public BigInteger MaxCancelFeePerGas { get; init; } = 1_000_000_000_000; // 1,000 gwei
+
     /// <summary>A free nonce below an in-flight one that no relay took for this long is filled with a self-send.</summary>
     public TimeSpan GapFillAfter { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -305,6 +311,7 @@ public sealed record PoolState(
 
             if (baseFee is not { } fee) continue; // a cancel must be priced to be mined now: wait for the chain's base fee
             var cancelFee = BigInteger.Max(maxFee, fee * 2 + tip);
+            if (cancelFee > policy.MaxCancelFeePerGas) continue;
             effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.Cancel, tx.Wallet, tx.Nonce, cancelFee, tip, QuoteId: tx.QuoteId)));
         }
 

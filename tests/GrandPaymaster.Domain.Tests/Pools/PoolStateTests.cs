@@ -341,6 +341,19 @@ public sealed class PoolStateTests
     }
 
     [Fact]
+    public void A_cancel_is_never_priced_above_the_ceiling_the_pool_pays_for()
+    {
+        Ready(W1);
+        var original = Relay(1, capGwei: 30, priceGwei: 0);
+        Verdict(original.Hash, BroadcastVerdict.Accepted);
+        _clock.Advance(Policy.StuckAfter);
+
+        var ceiling = Policy.MaxCancelFeePerGas;
+        Assert.Empty(TickSigned(baseFee: ceiling)); // 2 × base fee + tip would pass the ceiling: wait
+        Assert.Equal(AttemptKind.Cancel, TickSigned(baseFee: ceiling / 4).Single().Kind);
+    }
+
+    [Fact]
     public void No_attempt_is_added_while_the_first_broadcast_awaits_its_verdict()
     {
         Ready(W1);
