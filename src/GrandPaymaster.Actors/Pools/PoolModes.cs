@@ -20,7 +20,9 @@ public sealed class PoolModeDirectory : IPoolModes
 
     public IReadOnlyList<PoolModeView> All => _modes.Values.OrderBy(m => m.ChainId.Value).ToArray();
 
-    internal void Set(PoolModeView view) => _modes[view.ChainId.Value] = view;
+    /// <summary>Takes a mode unless this node already holds a later one of that chain (replication and a local answer may cross).</summary>
+    public void Set(PoolModeView view) =>
+        _modes.AddOrUpdate(view.ChainId.Value, view, (_, known) => known.Since > view.Since ? known : view);
 }
 
 /// <summary>Writes and follows the replicated map of pool modes (one LWW entry per chain, written only by that chain's pool).</summary>
@@ -31,8 +33,9 @@ public static class PoolModeReplication
     public static void Publish(ActorSystem system, PoolModeView view)
     {
         var self = Akka.Cluster.Cluster.Get(system).SelfUniqueAddress;
+        // Fire and forget: the replicator's acknowledgement goes nowhere instead of to the pool's dead letters.
         DistributedData.Get(system).Replicator.Tell(Dsl.Update(Key, LWWDictionary<string, PoolModeView>.Empty, WriteLocal.Instance,
-            map => map.SetItem(self, view.ChainId.ToString(), view)));
+            map => map.SetItem(self, view.ChainId.ToString(), view)), ActorRefs.Nobody);
     }
 
     /// <summary>Starts the subscriber that keeps <paramref name="directory"/> current on this node.</summary>

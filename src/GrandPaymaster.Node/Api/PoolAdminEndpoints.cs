@@ -51,7 +51,7 @@ public static class PoolAdminEndpoints
     }
 
     private static async Task<IResult> SetModeAsync(HttpContext http, string chainId, ChainRpcDirectory chains, IRequiredActor<ChainPoolRegion> pools,
-        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+        PoolModeDirectory modes, IOptions<List<OperatorOptions>> operators, TimeProvider clock)
     {
         if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
         if (!ChainId.TryParse(chainId, out var id) || chains.Find(id) is null)
@@ -76,6 +76,8 @@ public static class PoolAdminEndpoints
         {
             var view = await (await pools.GetAsync(http.RequestAborted)).Ask<PoolModeView>(new PoolCommands.SetPoolMode(id, mode!.Value, meta), Timeout,
                 http.RequestAborted);
+            // This edge applies the answer at once; other nodes learn it through replication a moment later.
+            modes.Set(view);
             return Results.Json(new { chainId = id.Value, mode = view.Mode.ToString().ToLowerInvariant(), cause = view.Cause.ToString().ToLowerInvariant(), reason = view.Reason, since = view.Since });
         }
         catch (AskTimeoutException)
