@@ -148,8 +148,10 @@ public sealed class RpcFaultProxy : IAsyncDisposable
                 return;
             }
 
+            // The rule is taken before the call is counted: a test that waits for the call knows which rule it got.
+            var fault = Resolve(call.Method);
             Record(call.Method);
-            await ApplyAsync(context, Resolve(call.Method), call, body, ct);
+            await ApplyAsync(context, fault, call, body, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
