@@ -102,7 +102,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         Command<SetPoolMode>(command =>
         {
             var sender = Sender;
-            Run(_state.SetMode(command));
+            Run(_state.SetMode(command, Now));
             DeferAsync(_state.Mode, mode => sender.Tell(mode));
         });
         Command<GetPoolState>(_ => Sender.Tell(_state));

@@ -271,8 +271,11 @@ public sealed record PoolState(
     /// between the chain's count and ours that no transaction of ours holds are gaps (a refusal forgotten before a
     /// crash, say) and are journaled as free, to be reused or filled.
     /// </summary>
-    public PoolStep SyncNonce(Address wallet, BigInteger pendingCount, DateTimeOffset now)
+    public PoolStep SyncNonce(Address wallet, BigInteger reportedCount, DateTimeOffset now)
     {
+        // A lagging endpoint may report fewer than the nonces we saw mined: those are not gaps.
+        var mined = Txs.Values.Where(t => t.Wallet == wallet && !t.IsPending).Select(t => t.Nonce + 1).DefaultIfEmpty(BigInteger.Zero).Max();
+        var pendingCount = BigInteger.Max(reportedCount, mined);
         var nonces = NoncesOf(wallet);
         var free = nonces.Free.Where(f => f.Key >= pendingCount).ToImmutableSortedDictionary();
         var synced = this with
@@ -280,7 +283,7 @@ public sealed record PoolState(
             Wallets = Wallets.SetItem(wallet, new WalletNonces(BigInteger.Max(nonces.Next, pendingCount), free)),
             Synced = Synced.Add(wallet),
         };
-        var held = Pending.Where(t => t.Wallet == wallet).Select(t => t.Nonce)
+        var held = Txs.Values.Where(t => t.Wallet == wallet).Select(t => t.Nonce)
             .Concat(GapFills.Values.Where(g => g.Wallet == wallet).Select(g => g.Nonce)).ToHashSet();
         var gaps = new List<BigInteger>();
         for (var n = pendingCount; n < nonces.Next && gaps.Count < 64; n++)
@@ -298,7 +301,8 @@ public sealed record PoolState(
         var effects = new List<PoolEffect>();
         foreach (var tx in Pending)
         {
-            if (AwaitingVerdict.Contains(tx.Original.TxHash) || now - tx.Latest.At < policy.StuckAfter) continue;
+            // Only a wallet's lowest open nonce can be mined next: one above it is not stuck, it waits.
+            if (AwaitingVerdict.Contains(tx.Original.TxHash) || now - tx.Latest.At < policy.StuckAfter || LowestOpenNonce(tx.Wallet) != tx.Nonce) continue;
             var last = tx.Latest;
             var maxFee = PoolPolicy.Bump(last.MaxFeePerGas);
             var tip = PoolPolicy.Bump(last.PriorityFeePerGas);
@@ -309,11 +313,14 @@ public sealed record PoolState(
                 continue;
             }
 
-            if (baseFee is not { } fee) continue; // a cancel must be priced to be mined now: wait for the chain's base fee
-            var cancelFee = BigInteger.Max(maxFee, fee * 2 + tip);
-            if (cancelFee > policy.MaxCancelFeePerGas) continue;
-            effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.Cancel, tx.Wallet, tx.Nonce, cancelFee, tip, QuoteId: tx.QuoteId)));
+            if (SelfSendFee(last, baseFee, policy) is { } cancel)
+                effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.Cancel, tx.Wallet, tx.Nonce, cancel.MaxFee, cancel.Tip, QuoteId: tx.QuoteId)));
         }
+
+        // A stuck gap fill blocks every later nonce of its wallet: it climbs the same ladder as a cancel.
+        foreach (var gap in GapFills.Values)
+            if (now - gap.Attempt.At >= policy.StuckAfter && LowestOpenNonce(gap.Wallet) == gap.Nonce && SelfSendFee(gap.Attempt, baseFee, policy) is { } fill)
+                effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.GapFill, gap.Wallet, gap.Nonce, fill.MaxFee, fill.Tip)));
 
         foreach (var (wallet, nonces) in Wallets)
         {
@@ -331,12 +338,34 @@ public sealed record PoolState(
         return new PoolStep(this, [], effects);
     }
 
-    /// <summary>An operator's mode change. Resuming an automatic pause by hand is allowed; the pool may pause again by itself.</summary>
-    public PoolStep SetMode(SetPoolMode command)
+    /// <summary>
+    /// The price of a 0-value self-send (cancel or gap fill) that replaces <paramref name="last"/>: both fees ≥ 12.5 %
+    /// higher and at least 2 × the base fee + tip, so it is mined now; null while the base fee is unknown or when it would
+    /// pass <see cref="PoolPolicy.MaxCancelFeePerGas"/> (the pool pays for it).
+    /// </summary>
+    private static (BigInteger MaxFee, BigInteger Tip)? SelfSendFee(TxAttempt last, BigInteger? baseFee, PoolPolicy policy)
+    {
+        if (baseFee is not { } fee) return null;
+        var tip = PoolPolicy.Bump(last.PriorityFeePerGas);
+        var maxFee = BigInteger.Max(PoolPolicy.Bump(last.MaxFeePerGas), fee * 2 + tip);
+        return maxFee > policy.MaxCancelFeePerGas ? null : (maxFee, tip);
+    }
+
+    /// <summary>The lowest nonce of a wallet held by a pending transaction or a gap fill.</summary>
+    private BigInteger? LowestOpenNonce(Address wallet) =>
+        Pending.Where(t => t.Wallet == wallet).Select(t => (BigInteger?)t.Nonce)
+            .Concat(GapFills.Values.Where(g => g.Wallet == wallet).Select(g => (BigInteger?)g.Nonce)).Min();
+
+    /// <summary>
+    /// An operator's mode change. Resuming an automatic pause by hand is allowed; the pool may pause again by itself.
+    /// The change is stamped with the pool's own clock (<paramref name="now"/>), so every mode of one pool is ordered
+    /// by one clock wherever the operator's request came in.
+    /// </summary>
+    public PoolStep SetMode(SetPoolMode command, DateTimeOffset now)
     {
         var cause = command.Mode == PoolMode.Paused ? PauseCause.Manual : PauseCause.None;
         if (Mode.Mode == command.Mode && Mode.Cause == cause) return Nothing;
-        return Step([new PoolModeChanged(ChainId, command.Mode, cause, command.Meta)]);
+        return Step([new PoolModeChanged(ChainId, command.Mode, cause, command.Meta with { At = now })]);
     }
 
     /// <summary>

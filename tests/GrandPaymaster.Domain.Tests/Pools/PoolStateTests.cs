@@ -583,6 +583,68 @@ public sealed class PoolStateTests
         Assert.Single(_pool.Journal.OfType<TxSubmitted>());
     }
 
+    [Fact]
+    public void Only_a_wallets_lowest_open_nonce_is_sped_up_the_ones_above_it_wait()
+    {
+        Ready(W1);
+        var lower = Relay(1);
+        var upper = Relay(2);
+        Verdict(lower.Hash, BroadcastVerdict.Accepted);
+        Verdict(upper.Hash, BroadcastVerdict.Accepted);
+        _clock.Advance(Policy.StuckAfter);
+
+        var bumped = TickSigned().Single();
+
+        Assert.Equal(lower.Nonce, bumped.Nonce);
+        _pool.Run(s => s.OnFinalReceipt(bumped.Hash, 21_000, Gwei, true, 1, "0xb1", _clock.Now));
+        Assert.Equal(upper.Nonce, TickSigned().Single().Nonce); // now the lowest, and stuck for as long
+    }
+
+    [Fact]
+    public void A_stuck_gap_fill_is_priced_up_like_a_cancel_within_the_ceiling()
+    {
+        Ready(W1);
+        FreeNonceZeroBelowPendingOne();
+        _clock.Advance(Policy.GapFillAfter);
+        var fill = TickSigned(baseFee: 10 * Gwei).Single();
+        Assert.Equal(AttemptKind.GapFill, fill.Kind);
+        _clock.Advance(Policy.StuckAfter);
+
+        var again = TickSigned(baseFee: 40 * Gwei).Single();
+
+        Assert.Equal((AttemptKind.GapFill, fill.Nonce), (again.Kind, again.Nonce));
+        Assert.True(again.MaxFeePerGas >= 2 * 40 * Gwei + again.PriorityFeePerGas && again.PriorityFeePerGas * 1_000 >= fill.PriorityFeePerGas * 1_125);
+        Assert.Equal(again.Hash, Assert.Single(State.GapFills.Values).Attempt.TxHash);
+        _clock.Advance(Policy.StuckAfter);
+        Assert.Empty(TickSigned(baseFee: Policy.MaxCancelFeePerGas)); // never above what the pool pays for
+    }
+
+    [Fact]
+    public void A_lagging_nonce_count_never_turns_nonces_we_saw_mined_into_gaps()
+    {
+        Ready(W1);
+        Confirmed(1);
+        Confirmed(2);
+
+        Sync(W1, 0); // an endpoint that has not seen either block yet
+
+        Assert.DoesNotContain(_pool.Journal, e => e is NonceGapFound);
+        Assert.Empty(State.NoncesOf(W1).Free);
+        Assert.Equal(2, (int)State.NoncesOf(W1).Next);
+    }
+
+    [Fact]
+    public void A_mode_set_by_an_operator_is_stamped_with_the_pools_clock()
+    {
+        Ready(W1);
+        var edgeClock = _clock.Now - TimeSpan.FromMinutes(5);
+
+        _pool.Run(s => s.SetMode(new SetPoolMode(Chain, PoolMode.Paused, Operator with { At = edgeClock }), _clock.Now));
+
+        Assert.Equal(_clock.Now, State.Mode.Since);
+        Assert.Equal(Operator.Actor, Assert.IsType<PoolModeChanged>(_pool.Journal[^1]).Meta.Actor);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static RelayTransaction RelayOf(int n, long capGwei = 30, long priceGwei = 20) =>
@@ -618,7 +680,7 @@ public sealed class PoolStateTests
 
     private void Sync(Address wallet, int pendingCount) => _pool.Run(s => s.SyncNonce(wallet, pendingCount, _clock.Now));
 
-    private void SetMode(PoolMode mode) => _pool.Run(s => s.SetMode(new SetPoolMode(Chain, mode, Operator)));
+    private void SetMode(PoolMode mode) => _pool.Run(s => s.SetMode(new SetPoolMode(Chain, mode, Operator), _clock.Now));
 
     private void Observe(bool answering) => _pool.Run(s => s.ObserveEndpoints(answering, _clock.Now, Policy));
 

@@ -85,7 +85,7 @@ public sealed class PoolHost
     }
 
     public void SetMode(PoolMode mode) =>
-        _runner.Run(s => s.SetMode(new SetPoolMode(Chain, mode, new Meta(_clock.Now, "operator:sim", $"operator sets {mode}", $"mode-{_step()}"))));
+        _runner.Run(s => s.SetMode(new SetPoolMode(Chain, mode, new Meta(_clock.Now, "operator:sim", $"operator sets {mode}", $"mode-{_step()}")), _clock.Now));
 
     /// <summary>One tick of the actor's loop.</summary>
     public void Tick()
