@@ -108,6 +108,8 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     public override string PersistenceId { get; }
     public ITimerScheduler Timers { get; set; } = null!;
 
+    public const int MaxWaitingPerQuote = 64;
+
     public static string PersistenceIdFor(DappId id) => $"dapp-{id}";
 
     public static Props PropsFor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes) =>
@@ -260,9 +262,14 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         else PersistAll(events, Handler);
     }
 
+    /// <summary>
+    /// Callers waiting for a quote's relay answer, at most <see cref="MaxWaitingPerQuote"/>: a client retrying an execute
+    /// while the pool cannot answer (paused, syncing) cannot grow the list; the oldest waiter's own timeout answers it.
+    /// </summary>
     private void Wait(QuoteId quoteId, IActorRef replyTo)
     {
         if (!_waiting.TryGetValue(quoteId, out var list)) _waiting[quoteId] = list = [];
+        if (list.Count >= MaxWaitingPerQuote) list.RemoveAt(0);
         list.Add(replyTo);
     }
 
@@ -288,6 +295,13 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     {
         var before = Now - _settings.RelayRetryAfter;
         foreach (var execution in _state.AwaitingRelay.Where(e => e.DeductedAt < before)) RequestRelay(execution.Quote);
+    }
+
+    /// <summary>A rejected write would leave a quote's queue waiting for ever: restart and recover from the journal instead.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        throw new InvalidOperationException($"dApp {_state.Id}: the journal rejected event {sequenceNr}; restarting from the journal.", cause);
     }
 
     private Meta SystemMeta(string reason, QuoteId quoteId) => Meta.System("pool", reason, Now, quoteId.Value);

@@ -33,8 +33,10 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private readonly SettlementOutbox _outbox;
     private readonly ReceiptWatch? _watch;
     private PoolState _state;
+    private readonly HashSet<string> _unjournaled = new(StringComparer.OrdinalIgnoreCase);
     private int _writesInFlight;
     private long _lastSnapshotAt;
+    private int _stashed;
 
     public ChainPoolActor(ChainId chainId, PoolDependencies deps, IActorRef dapps)
     {
@@ -62,6 +64,9 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     public override string PersistenceId { get; }
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>Relays held back while the pool syncs its nonces; every one of them is asked for again by its dApp.</summary>
+    public const int MaxStashedRelays = 10_000;
+
     public static string PersistenceIdFor(ChainId chainId) => $"pool-{chainId}";
 
     public static Props PropsFor(ChainId chainId, PoolDependencies deps, IActorRef dapps) =>
@@ -71,10 +76,18 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     private PoolPolicy Policy => _settings.Policy;
 
-    /// <summary>Until the workers' nonces are read from the chain, relays wait; the chain and settlements are watched meanwhile.</summary>
+    /// <summary>
+    /// Until the workers' nonces are read from the chain, relays wait (up to <see cref="MaxStashedRelays"/>; beyond, they
+    /// are dropped and the dApps ask again); the chain and settlements are watched meanwhile.
+    /// </summary>
     private void Syncing()
     {
-        Command<RelayTransaction>(_ => Stash.Stash());
+        Command<RelayTransaction>(_ =>
+        {
+            if (_stashed >= MaxStashedRelays) return;
+            _stashed++;
+            Stash.Stash();
+        });
         Command<NonceRead>(read =>
         {
             OnNonceRead(read);
@@ -93,6 +106,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             Command<NonceRead>(OnNonceRead);
             Common();
         });
+        _stashed = 0;
         Stash.UnstashAll();
     }
 
@@ -152,26 +166,51 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
 
     // ---------------------------------------------------------------- running decisions
 
-    /// <summary>Journals a step's events (already applied to <see cref="_state"/>), then carries out its effects.</summary>
+    /// <summary>
+    /// Journals a step's events (already applied to <see cref="_state"/>), then carries out its effects. A step without
+    /// events still waits for the writes in flight before anything leaves the actor (an answer may rest on one of them);
+    /// only signing runs at once, so the next decision sees the nonce it used.
+    /// </summary>
     private void Run(PoolStep step)
     {
         _state = step.State;
         if (step.Events.Count == 0)
         {
-            foreach (var effect in step.Effects) RunEffect(effect);
+            foreach (var sign in step.Effects.OfType<PoolEffect.Sign>()) RunEffect(sign);
+            var outward = step.Effects.Where(e => e is not PoolEffect.Sign).ToArray();
+            if (outward.Length == 0) return;
+            if (_writesInFlight == 0)
+                foreach (var effect in outward) RunEffect(effect);
+            else
+                DeferAsync(outward, effects =>
+                {
+                    foreach (var effect in effects) RunEffect(effect);
+                });
             return;
         }
 
         _writesInFlight++;
+        var signed = step.Events.Select(SignedHash).OfType<string>().ToArray();
+        _unjournaled.UnionWith(signed);
         var remaining = step.Events.Count;
         PersistAllAsync(step.Events, _ =>
         {
             if (--remaining > 0) return;
             _writesInFlight--;
+            _unjournaled.ExceptWith(signed);
             foreach (var effect in step.Effects) RunEffect(effect);
             MaybeSnapshot();
         });
     }
+
+    /// <summary>The hash an event records a signature of: such a transaction may be broadcast only once it is journaled.</summary>
+    private static string? SignedHash(IPoolEvent e) => e switch
+    {
+        TxSubmitted s => s.TxHash,
+        TxReplaced r => r.Attempt.TxHash,
+        GapFillSubmitted g => g.Attempt.TxHash,
+        _ => null,
+    };
 
     private void RunEffect(PoolEffect effect)
     {
@@ -226,8 +265,10 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         return original with { MaxFeePerGas = request.MaxFeePerGas, MaxPriorityFeePerGas = request.PriorityFeePerGas };
     }
 
+    /// <summary>Broadcasts an attempt; a failure of any kind is an unknown verdict (the attempt stays watched), never a lost answer.</summary>
     private void Broadcast(Address wallet, BigInteger nonce, string txHash, string rawTx) =>
-        _chain?.BroadcastAsync(rawTx).PipeTo(Self, success: r => new Broadcasted(wallet, nonce, txHash, r.Verdict, r.Reason));
+        _chain?.BroadcastAsync(rawTx).PipeTo(Self, success: r => new Broadcasted(wallet, nonce, txHash, r.Verdict, r.Reason),
+            failure: _ => new Broadcasted(wallet, nonce, txHash, BroadcastVerdict.Unknown, "unknown: broadcast failed"));
 
     private void OnBroadcasted(Broadcasted b)
     {
@@ -306,8 +347,17 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         foreach (var r in receipts)
         {
             var tx = _state.Pending.FirstOrDefault(t => t.Owns(r.TxHash));
+            var gap = _state.GapFills.FirstOrDefault(g => string.Equals(g.Value.Attempt.TxHash, r.TxHash, StringComparison.OrdinalIgnoreCase));
+            if (tx is null && gap.Value is null)
+            {
+                // Ours (it was watched) but no longer open: released, yet mined. The pool paid for it; an operator must know.
+                _log.Error("Pool {0}: transaction {1} was mined at block {2} after its quote was closed", _chainId, r.TxHash, r.BlockNumber);
+                continue;
+            }
+
             Run(_state.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, Now));
             if (tx is not null) ForgetWatch(tx.QuoteId, tx);
+            else _watch!.Forget([r.TxHash], gap.Key);
         }
     }
 
@@ -320,14 +370,16 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         foreach (var tx in _state.Pending)
         {
             if (_state.AwaitingVerdict.Contains(tx.Original.TxHash) || !_watch!.LookupDue(tx.QuoteId.Value, now)) continue;
-            Broadcast(tx.Wallet, tx.Nonce, tx.Latest.TxHash, tx.Latest.RawTx);
+            // The latest attempt that is in the journal: one still being written is broadcast by its own step.
+            if (tx.Attempts.LastOrDefault(a => !_unjournaled.Contains(a.TxHash)) is { } journaled)
+                Broadcast(tx.Wallet, tx.Nonce, journaled.TxHash, journaled.RawTx);
             _watch.LookUpAsync(tx.QuoteId.Value, tx.Wallet, tx.Nonce, tx.Attempts.Select(a => a.TxHash).ToArray()).PipeTo(Self);
         }
 
         foreach (var (key, gap) in _state.GapFills)
         {
             if (!_watch!.LookupDue(key, now)) continue;
-            Broadcast(gap.Wallet, gap.Nonce, gap.Attempt.TxHash, gap.Attempt.RawTx);
+            if (!_unjournaled.Contains(gap.Attempt.TxHash)) Broadcast(gap.Wallet, gap.Nonce, gap.Attempt.TxHash, gap.Attempt.RawTx);
             _watch.LookUpAsync(key, gap.Wallet, gap.Nonce, [gap.Attempt.TxHash]).PipeTo(Self);
         }
     }
@@ -342,8 +394,13 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        if (!found.NonceTaken) return;
-        if (_state.GapFills.TryGetValue(found.Key, out var gap))
+        var open = _state.GapFills.TryGetValue(found.Key, out var gap) ? [gap.Attempt.TxHash]
+            : QuoteId.TryParse(found.Key, out var quote) && _state.Txs.TryGetValue(quote, out var tx) ? tx.Attempts.Select(a => a.TxHash).ToArray()
+            : [];
+        // A proof counts only if it covered every attempt signed so far, and only once it was seen twice in a row (an
+        // endpoint ahead of another can make one lookup look like a drop).
+        if (!_watch.ConfirmNonceTaken(found, open, Now)) return;
+        if (gap is not null)
         {
             Run(_state.OnGapNonceConsumed(gap.Wallet, gap.Nonce, Now));
             _watch.Forget([gap.Attempt.TxHash], found.Key);
@@ -376,6 +433,16 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             sender.Tell(r);
             if (_deps.Keys.KeyFor(_chainId, command.Wallet) is not null) ReadNonce(command.Wallet);
         });
+    }
+
+    /// <summary>
+    /// A rejected write (a serializer error, say) leaves events applied in memory that the journal does not have: restart
+    /// and recover from the journal rather than go on from a state it cannot reproduce.
+    /// </summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        throw new InvalidOperationException($"Pool {_chainId}: the journal rejected event {sequenceNr}; restarting from the journal.", cause);
     }
 
     /// <summary>Only with no write in flight is the in-memory state exactly the journal's: then it may be saved.</summary>

@@ -18,8 +18,10 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
     private readonly HashSet<BigInteger> _verifying = new();
     private readonly Dictionary<string, DateTimeOffset> _lookupDue = new(StringComparer.Ordinal);
     private readonly HashSet<string> _lookingUp = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _nonceTaken = new(StringComparer.Ordinal);
     private BigInteger? _cursor;
     private bool _scanning;
+    private int _rewinds;
 
     public ChainHead? Head { get; private set; }
 
@@ -45,10 +47,10 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
         var to = BigInteger.Min(head.Number, from + settings.MaxBlocksPerScan - 1);
         var blocks = new List<BigInteger>();
         for (var b = from; b <= to; b++) blocks.Add(b);
-        return ScanAsync(blocks, watched);
+        return ScanAsync(blocks, watched, _rewinds);
     }
 
-    private async Task<ScanResult> ScanAsync(IReadOnlyList<BigInteger> blocks, IReadOnlySet<string> watched)
+    private async Task<ScanResult> ScanAsync(IReadOnlyList<BigInteger> blocks, IReadOnlySet<string> watched, int rewinds)
     {
         var read = await Task.WhenAll(blocks.Select(async b =>
         {
@@ -62,13 +64,14 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
             }
         }));
         return new ScanResult(read.Select(r => (r.Block, Ours: (IReadOnlyList<FoundReceipt>?)r.Receipts?.Where(x => watched.Contains(x.TxHash)).ToArray()))
-            .ToArray());
+            .ToArray(), rewinds);
     }
 
     /// <summary>Takes a scan's receipts; the cursor stops at the first block the node did not have, to read it again.</summary>
     public void Scanned(ScanResult result)
     {
         _scanning = false;
+        if (result.Rewinds != _rewinds) return; // a reorg rewound the cursor while it ran: its blocks may be gone
         foreach (var (block, ours) in result.Blocks)
         {
             if (ours is null) break;
@@ -115,6 +118,7 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
         foreach (var r in inBlock) _seen.Remove(r.TxHash);
         if (inBlock.All(r => string.Equals(r.BlockHash, check.Hash, StringComparison.OrdinalIgnoreCase))) return inBlock;
         _cursor = _cursor is { } c ? BigInteger.Min(c, check.Block) : check.Block;
+        _rewinds++;
         return inBlock.Where(r => string.Equals(r.BlockHash, check.Hash, StringComparison.OrdinalIgnoreCase)).ToArray();
     }
 
@@ -123,6 +127,7 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
     {
         foreach (var hash in txHashes) _seen.Remove(hash);
         _lookupDue.Remove(lookupKey);
+        _nonceTaken.Remove(lookupKey);
     }
 
     /// <summary>Whether the transaction (by key) is due for its own lookup; schedules it on first sight.</summary>
@@ -154,27 +159,47 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
         {
             foreach (var hash in hashes)
                 if (await chain.ReceiptAsync(hash) is { } receipt)
-                    return new LookedUp(key, receipt, NonceTaken: false);
+                    return new LookedUp(key, receipt, NonceTaken: false, hashes);
 
-            if (Head is not { } head) return new LookedUp(key, null, false);
+            if (Head is not { } head) return new LookedUp(key, null, false, hashes);
             var atDepth = BigInteger.Max(BigInteger.Zero, head.Number - settings.ConfirmationDepth);
-            if (await chain.NonceAsync(wallet, atDepth) <= nonce) return new LookedUp(key, null, false);
+            if (await chain.NonceAsync(wallet, atDepth) <= nonce) return new LookedUp(key, null, false, hashes);
             foreach (var hash in hashes)
                 if (await chain.IsMinedAsync(hash))
-                    return new LookedUp(key, null, false); // mined, receipt not served yet: keep looking
-            return new LookedUp(key, null, NonceTaken: true);
+                    return new LookedUp(key, null, false, hashes); // mined, receipt not served yet: keep looking
+            return new LookedUp(key, null, NonceTaken: true, hashes);
         }
         catch (Exception)
         {
-            return new LookedUp(key, null, false);
+            return new LookedUp(key, null, false, hashes);
         }
     }
 
     public void LookupDone(string key) => _lookingUp.Remove(key);
 
-    public sealed record ScanResult(IReadOnlyList<(BigInteger Block, IReadOnlyList<FoundReceipt>? Ours)> Blocks);
+    /// <summary>
+    /// Whether a lookup's "nonce taken by another transaction" stands: it must have checked every attempt now open for the
+    /// key, and the previous lookup of the key must have said the same. The first sighting brings the next lookup forward.
+    /// </summary>
+    public bool ConfirmNonceTaken(LookedUp found, IReadOnlyCollection<string> openHashes, DateTimeOffset now)
+    {
+        var covered = openHashes.Count > 0 && openHashes.All(h => found.Checked.Contains(h, StringComparer.OrdinalIgnoreCase));
+        if (!found.NonceTaken || !covered)
+        {
+            _nonceTaken.Remove(found.Key);
+            return false;
+        }
+
+        var seen = _nonceTaken[found.Key] = _nonceTaken.GetValueOrDefault(found.Key) + 1;
+        if (seen >= 2) return true;
+        _lookupDue[found.Key] = now + TimeSpan.FromSeconds(1);
+        return false;
+    }
+
+    public sealed record ScanResult(IReadOnlyList<(BigInteger Block, IReadOnlyList<FoundReceipt>? Ours)> Blocks, int Rewinds);
 
     public sealed record CanonicalChecked(BigInteger Block, string? Hash);
 
-    public sealed record LookedUp(string Key, FoundReceipt? Receipt, bool NonceTaken);
+    /// <summary>A lookup's answer; <see cref="Checked"/> are the hashes it looked at (a later attempt may not be among them).</summary>
+    public sealed record LookedUp(string Key, FoundReceipt? Receipt, bool NonceTaken, IReadOnlyList<string> Checked);
 }

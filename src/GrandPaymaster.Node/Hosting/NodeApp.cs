@@ -81,10 +81,11 @@ public static class NodeApp
     private static void RefusePublicDevSeedOnRealChains(GpmOptions gpm)
     {
         if (gpm.Wallets.DevSeed != new WalletOptions().DevSeed) return;
-        var remote = gpm.EffectiveChains.SelectMany(c => c.RpcUrls).FirstOrDefault(url => !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !uri.IsLoopback);
+        var remote = gpm.EffectiveChains.FirstOrDefault(c => c.RpcUrls.Any(url => !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !uri.IsLoopback));
         if (remote is not null)
+            // The chain is named, not its URL: endpoint URLs can carry provider keys and never reach a log.
             throw new InvalidOperationException(
-                $"Gpm:Wallets:DevSeed is the public devnet seed, but chain endpoint {remote} is not on this machine. Set a private seed.");
+                $"Gpm:Wallets:DevSeed is the public devnet seed, but an RPC endpoint of chain {remote.Name} ({remote.ChainId}) is not on this machine. Set a private seed.");
     }
 
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm, IServiceProvider services)

@@ -32,6 +32,9 @@ public sealed class ScriptedChain : IPoolChain
 
     public BigInteger BaseFee { get; set; } = 1_000_000_000;
 
+    /// <summary>Broadcasts fail with an exception that is not an RPC answer (a bug or a cancelled task in the client).</summary>
+    public bool BroadcastThrows { get; set; }
+
     /// <summary>While set and not completed, broadcasts wait for it (a slow node).</summary>
     public TaskCompletionSource? Gate { get; set; }
 
@@ -88,6 +91,7 @@ public sealed class ScriptedChain : IPoolChain
     {
         Broadcasts.Enqueue(TransactionDecoder.Decode(Hex.Decode(rawTx)));
         if (Gate is { } gate) await gate.Task;
+        if (BroadcastThrows) throw new TaskCanceledException("the client gave up");
         if (Dark) return (BroadcastVerdict.Unknown, "unknown: no endpoint available");
         return _verdicts.TryDequeue(out var v) ? v : (BroadcastVerdict.Accepted, "accepted");
     }

@@ -84,6 +84,19 @@ public sealed class ChainPoolActorSpecs : TestKit
     }
 
     [Fact]
+    public async Task A_broadcast_that_fails_with_an_exception_is_an_unknown_verdict_and_the_transaction_is_still_settled()
+    {
+        var pool = await StartPoolAsync();
+        _chain.BroadcastThrows = true;
+
+        pool.Tell(Relay(QuoteId.New(Dapp)));
+
+        var submitted = _dapps.ExpectMsg<DappCommands.RelaySucceeded>(Wait);
+        _chain.Mine(submitted.TxHash);
+        Assert.Equal(submitted.TxHash, _dapps.ExpectMsg<DappCommands.SettleFee>(Wait).TxHash);
+    }
+
+    [Fact]
     public async Task A_refused_broadcast_releases_the_hold_and_the_next_relay_reuses_its_nonce()
     {
         var pool = await StartPoolAsync();
