@@ -128,7 +128,8 @@ public sealed class OpenModelRunnerTests
         var stats = await OpenModelRunner.RunAsync(scenario);
 
         Assert.Equal(50, stats.Ok);
-        Assert.True(stats.Latency.MaxMs >= 300, $"max {stats.Latency.MaxMs} ms");
+        // 290, not 300: the histogram keeps three significant digits and a timer may fire a hair early (seen: 299.3 ms).
+        Assert.True(stats.Latency.MaxMs >= 290, $"max {stats.Latency.MaxMs} ms");
         Assert.True(stats.Latency.P50Ms < 50, $"p50 {stats.Latency.P50Ms} ms");
     }
 
