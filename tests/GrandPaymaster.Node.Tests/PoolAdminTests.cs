@@ -42,11 +42,14 @@ public sealed class PoolAdminTests(NodeFixture fixture)
         using var badMode = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "off", reason = "x" }, bearer: PaymasterClient.OperatorToken);
         using var unknownChain = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/1/mode", new { mode = "paused", reason = "x" }, bearer: PaymasterClient.OperatorToken);
         using var noToken = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "paused", reason = "x" });
+        using var forgedLine = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "paused", reason = "ok\n[INFO] resumed by admin" },
+            bearer: PaymasterClient.OperatorToken);
 
         Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(noReason, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
         Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(badMode, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
         Assert.Equal("unknown_chain", (await PaymasterClient.ExpectAsync(unknownChain, HttpStatusCode.NotFound)).GetProperty("code").GetString());
         Assert.Equal("unauthorized", (await PaymasterClient.ExpectAsync(noToken, HttpStatusCode.Unauthorized)).GetProperty("code").GetString());
+        Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(forgedLine, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
         Assert.Equal(rows, fixture.Node.Journal.Rows());
     }
 

@@ -100,6 +100,8 @@ public sealed class JsonRequest
         if (value.ValueKind != JsonValueKind.String) return InvalidText(name, "must be a string");
         var text = value.GetString()!;
         if (required && text.Trim().Length == 0) return InvalidText(name, "must not be empty");
+        // Names, reasons and references end up in the journal, in log lines and in answers to others: no line breaks or escapes.
+        if (text.Any(char.IsControl)) return InvalidText(name, "must not contain control characters");
         return text.Length > maxLength ? InvalidText(name, $"must be at most {maxLength} characters") : text;
     }
 
