@@ -3,11 +3,17 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Chain.Crypto;
 using GrandPaymaster.Chain.Devnet;
 using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Chain.Wallets;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Pools;
 using GrandPaymaster.Node.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrandPaymaster.LoadTest;
 
@@ -37,7 +43,9 @@ public sealed class PaymasterBench : IAsyncDisposable
 
     private async Task InitializeAsync(int maxConnections)
     {
-        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts(), _chainHttp);
+        // A block every second besides automine, as `scripts/build.sh run` does: anvil's automine alone can leave
+        // transactions ready but unmined at this rate (see DevnetChainSpec).
+        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts().Select(spec => spec with { BackstopBlockSeconds = 1 }), _chainHttp);
         var wallets = new DevWallets("grand-paymaster-devnet");
         var chainA = _chains.Chains[0];
         var rpc = new EthRpcClient(_chainHttp, chainA.RpcUrl);
@@ -49,7 +57,7 @@ public sealed class PaymasterBench : IAsyncDisposable
         var args = new List<string>
         {
             "--urls", "http://127.0.0.1:0", "--Gpm:Node:Port=0", $"--Gpm:Persistence:DataDirectory={_dataDirectory}", "--contentRoot", Directory.CreateDirectory(_dataDirectory).FullName,
-            "--Logging:LogLevel:Default=Warning", "--Gpm:Admin:Operators:0:Id=bench", $"--Gpm:Admin:Operators:0:Token={OperatorToken}",
+            $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("GPM_BENCH_LOG") ?? "Warning"}", "--Gpm:Admin:Operators:0:Id=bench", $"--Gpm:Admin:Operators:0:Token={OperatorToken}",
         };
         for (var i = 0; i < _chains.Chains.Count; i++)
         {
@@ -96,11 +104,44 @@ public sealed class PaymasterBench : IAsyncDisposable
     }
 
     /// <summary>RPC calls chain 31337's pool has made to find receipts so far (the node's pool view).</summary>
-    public async Task<long> ReceiptLookupsAsync()
+    public async Task<long> ReceiptLookupsAsync() => (await PoolViewAsync()).GetProperty("receiptLookups").GetInt64();
+
+    /// <summary>Chain 31337's entry in the operators' pool view.</summary>
+    public async Task<JsonElement> PoolViewAsync()
     {
         using var response = await SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: OperatorToken);
         var pools = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        return pools.EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31337).GetProperty("receiptLookups").GetInt64();
+        return pools.EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31337).Clone();
+    }
+
+    /// <summary>
+    /// When transactions stay unsettled: what chain 31337 and its pool each think of every worker's lowest open
+    /// transactions (nonces, attempts, whether the node knows them and in which block), to tell a stuck node from a pool bug.
+    /// </summary>
+    public async Task DescribeUnsettledAsync(TextWriter output)
+    {
+        var region = await _node.Services.GetRequiredService<ActorRegistry>().GetAsync<ChainPoolRegion>();
+        var state = await region.Ask<PoolState>(new PoolCommands.GetPoolState(new ChainId(31337)), TimeSpan.FromSeconds(10));
+        var rpc = new EthRpcClient(_chainHttp, _chains.Chains[0].RpcUrl);
+        var head = await rpc.RequestAsync("eth_getBlockByNumber", ["latest", false]);
+        output.WriteLine($"chain 31337: head {head.GetProperty("number")}, base fee {head.GetProperty("baseFeePerGas")}, txpool {await rpc.RequestAsync("txpool_status", [])}");
+        foreach (var wallet in state.Workers)
+        {
+            var open = state.Pending.Where(t => t.Wallet == wallet).OrderBy(t => t.Nonce).ToList();
+            var mined = await rpc.GetTransactionCountAsync(wallet.Value, BlockTag.Latest);
+            var pending = await rpc.GetTransactionCountAsync(wallet.Value, BlockTag.Pending);
+            output.WriteLine($"worker {wallet}: chain nonce {mined} (pending {pending}); pool: {open.Count} open, next {state.NoncesOf(wallet).Next}, free [{string.Join(",", state.NoncesOf(wallet).Free.Keys)}]");
+            foreach (var tx in open.Take(3))
+            {
+                output.WriteLine($"  nonce {tx.Nonce} ({tx.QuoteId}) since {tx.SubmittedAt:O}, awaiting verdict {state.AwaitingVerdict.Contains(tx.Original.TxHash)}");
+                foreach (var attempt in tx.Attempts)
+                {
+                    var known = await rpc.RequestAsync("eth_getTransactionByHash", [attempt.TxHash]);
+                    var block = known.ValueKind == JsonValueKind.Object ? known.GetProperty("blockNumber").ToString() : "unknown to the node";
+                    output.WriteLine($"    {attempt.Kind} {attempt.TxHash} max fee {attempt.MaxFeePerGas}: block {block}");
+                }
+            }
+        }
     }
 
     private async Task WaitReadyAsync()

@@ -8,6 +8,7 @@ using HdrHistogram;
 
 // scripts/build.sh bench: journal and bare-HTTP baselines, then the quote and whole-flow scenarios
 // against a real node on two anvil chains, all in one run so the ratios compare like with like.
+// Node log level: GPM_BENCH_LOG (default Warning).
 // Usage: GrandPaymaster.LoadTest [--quick] [--quote-rate N] [--flow-rate N] [--flow-seconds N] [--report DIR]
 var options = BenchOptions.Parse(args);
 var invariant = CultureInfo.InvariantCulture;
@@ -94,6 +95,11 @@ var executeP99 = executeLatency.GetValueAtPercentile(99) / 1000.0;
 Console.WriteLine(string.Create(invariant, $"execute latency (flow scenario): p50 {executeLatency.GetValueAtPercentile(50) / 1000.0:0.00} ms, p95 {executeP95:0.00} ms, p99 {executeP99:0.00} ms"));
 Console.WriteLine(string.Create(invariant,
     $"after the run: {executed} executed (incl. warm-up), held {ledger.GetProperty("held").GetString()}, settled fees {ledger.GetProperty("settled").GetString()} USDT units, ledger law {(lawHolds ? "holds" : "BROKEN")}"));
+if (ledger.GetProperty("held").GetString() != "0")
+{
+    Console.WriteLine($"still held after 60 s; the pool reports: {(await bench.PoolViewAsync()).GetProperty("transactions")}");
+    await bench.DescribeUnsettledAsync(Console.Out);
+}
 Console.WriteLine(string.Create(invariant,
     $"receipt lookups: {lookupsPerSettled:0.00} RPC calls per settled transaction (blocks read per block, not polled per transaction)"));
 Console.WriteLine();

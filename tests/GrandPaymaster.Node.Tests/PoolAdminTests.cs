@@ -53,6 +53,41 @@ public sealed class PoolAdminTests(NodeFixture fixture)
         Assert.Equal(rows, fixture.Node.Journal.Rows());
     }
 
+    [Fact]
+    public async Task The_pools_view_reports_each_pools_transactions_workers_and_receipt_scan_and_needs_a_token()
+    {
+        var client = fixture.Client;
+        var (dappId, apiKey) = await client.RegisterDappAsync();
+        await client.DepositAsync(dappId, "USDT", "1000000000");
+        using var quote = await QuoteAsync(client, apiKey);
+        var quoteId = (await PaymasterClient.ExpectAsync(quote, HttpStatusCode.Created)).GetProperty("quoteId").GetString()!;
+        using var execute = await client.ExecuteAsync(apiKey, quoteId, "k-" + quoteId);
+        await PaymasterClient.ExpectAsync(execute, HttpStatusCode.Accepted);
+        await client.WaitForStatusAsync(apiKey, quoteId, "settled", TimeSpan.FromSeconds(30));
+
+        using var anonymous = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null);
+        Assert.Equal("unauthorized", (await PaymasterClient.ExpectAsync(anonymous, HttpStatusCode.Unauthorized)).GetProperty("code").GetString());
+
+        // The settlement's acknowledgement reaches the pool on its next tick: then nothing is open on this chain.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        System.Text.Json.JsonElement transactions;
+        do
+        {
+            using var view = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: PaymasterClient.OperatorToken);
+            var pools = await PaymasterClient.ExpectAsync(view, HttpStatusCode.OK);
+            transactions = pools.EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31338).GetProperty("transactions");
+            if (transactions.GetProperty("undeliveredSettlements").GetInt32() == 0) break;
+            await Task.Delay(100);
+        } while (DateTime.UtcNow < deadline);
+
+        Assert.Equal(0, transactions.GetProperty("inFlight").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, transactions.GetProperty("oldestInFlightSince").ValueKind);
+        Assert.Equal(0, transactions.GetProperty("undeliveredSettlements").GetInt32());
+        Assert.True(transactions.GetProperty("workers").GetInt32() > 0);
+        Assert.Equal(transactions.GetProperty("workers").GetInt32(), transactions.GetProperty("syncedWorkers").GetInt32());
+        Assert.Equal(0, transactions.GetProperty("blocksBehind").GetInt64());
+    }
+
     private static async Task<System.Text.Json.JsonElement> SetModeAsync(PaymasterClient client, object body)
     {
         using var response = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", body, bearer: PaymasterClient.OperatorToken);

@@ -34,6 +34,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private readonly ReceiptWatch? _watch;
     private PoolState _state;
     private readonly HashSet<string> _unjournaled = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<Address, Task> _broadcastTail = new();
     private int _writesInFlight;
     private long _lastSnapshotAt;
     private int _stashed;
@@ -120,13 +121,16 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             DeferAsync(_state.Mode, mode => sender.Tell(mode));
         });
         Command<GetPoolState>(_ => Sender.Tell(_state));
+        Command<GetPoolSummary>(_ => Sender.Tell(_state.Summary() with { BlocksBehind = (long)(_watch?.BlocksBehind ?? 0) }));
         Command<DappReplies.SettleAck>(ack => _outbox.Acknowledged(ack.QuoteId));
         Command<Tick>(_ => OnTick());
         Command<HeadRead>(OnHead);
         Command<ReceiptWatch.ScanResult>(scanned =>
         {
-            _watch!.Scanned(scanned);
+            _watch!.Scanned(scanned, Now);
             SettleDeep();
+            // Behind the head (a burst of blocks): read on at once rather than a tick later.
+            _watch.NextScan(WatchedHashes(), Now)?.PipeTo(Self);
         });
         Command<ReceiptWatch.CanonicalChecked>(check => Final(_watch!.Verified(check)));
         Command<ReceiptWatch.LookedUp>(OnLookedUp);
@@ -151,7 +155,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         _deps.PublishMode(Context.System, _state.Mode);
         foreach (var wallet in KeyedWorkers) ReadNonce(wallet);
         var now = Now;
-        foreach (var tx in _state.Pending)
+        foreach (var tx in _state.Pending.OrderBy(t => t.Nonce))
         {
             Broadcast(tx.Wallet, tx.Nonce, tx.Latest.TxHash, tx.Latest.RawTx);
             _watch?.LookupSoon(tx.QuoteId.Value, now);
@@ -265,10 +269,22 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         return original with { MaxFeePerGas = request.MaxFeePerGas, MaxPriorityFeePerGas = request.PriorityFeePerGas };
     }
 
-    /// <summary>Broadcasts an attempt; a failure of any kind is an unknown verdict (the attempt stays watched), never a lost answer.</summary>
-    private void Broadcast(Address wallet, BigInteger nonce, string txHash, string rawTx) =>
-        _chain?.BroadcastAsync(rawTx).PipeTo(Self, success: r => new Broadcasted(wallet, nonce, txHash, r.Verdict, r.Reason),
+    /// <summary>
+    /// Broadcasts an attempt once the wallet's previous broadcast has been answered, so a node receives each wallet's
+    /// transactions in the order they were signed: concurrent sends arrive out of nonce order, which a mempool may
+    /// keep queued (anvil's automine then stops including them: foundry-rs/foundry#10122). A worker's broadcasts
+    /// are therefore bounded by one RPC round trip each; more workers, more in parallel. A failure of any kind is an
+    /// unknown verdict (the attempt stays watched), never a lost answer.
+    /// </summary>
+    private void Broadcast(Address wallet, BigInteger nonce, string txHash, string rawTx)
+    {
+        if (_chain is not { } chain) return;
+        var previous = _broadcastTail.GetValueOrDefault(wallet) ?? Task.CompletedTask;
+        var sent = previous.ContinueWith(_ => chain.BroadcastAsync(rawTx), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        _broadcastTail[wallet] = sent;
+        sent.PipeTo(Self, success: r => new Broadcasted(wallet, nonce, txHash, r.Verdict, r.Reason),
             failure: _ => new Broadcasted(wallet, nonce, txHash, BroadcastVerdict.Unknown, "unknown: broadcast failed"));
+    }
 
     private void OnBroadcasted(Broadcasted b)
     {
@@ -320,8 +336,8 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         }
 
         Run(_state.ObserveEndpoints(true, Now, Policy));
-        _watch.HeadSeen(head);
-        _watch.NextScan(WatchedHashes())?.PipeTo(Self);
+        _watch.HeadSeen(head, Now);
+        _watch.NextScan(WatchedHashes(), Now)?.PipeTo(Self);
         SettleDeep();
     }
 

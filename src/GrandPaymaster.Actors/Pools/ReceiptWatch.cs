@@ -9,17 +9,19 @@ namespace GrandPaymaster.Actors.Pools;
 /// once (<c>eth_getBlockReceipts</c>) and matched against every hash we signed, so the cost grows with blocks, not
 /// with transactions in flight. A receipt is final once its block is <see cref="PoolSettings.ConfirmationDepth"/> deep
 /// and still canonical; one whose block left the chain is watched again. Transactions the scan has not found for a
-/// while (a lagging node, a restart) are looked up on their own, and the chain is asked whether their nonce went to
-/// another transaction. Not thread-safe: owned by the pool actor, whose messages carry the results back.
+/// while although it read past the head of the time they were first watched, or while the scan is stuck (a lagging
+/// node), are looked up on their own, and the chain is asked whether their nonce went to another transaction. A scan
+/// that is merely behind (a burst of blocks) is left to catch up: looking each transaction up then would only add load. Not thread-safe: owned by the pool actor, whose messages carry the results back.
 /// </summary>
 internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
 {
     private readonly Dictionary<string, FoundReceipt> _seen = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<BigInteger> _verifying = new();
-    private readonly Dictionary<string, DateTimeOffset> _lookupDue = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LookupDueAt> _lookupDue = new(StringComparer.Ordinal);
     private readonly HashSet<string> _lookingUp = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _nonceTaken = new(StringComparer.Ordinal);
     private BigInteger? _cursor;
+    private DateTimeOffset _cursorMovedAt;
     private bool _scanning;
     private int _rewinds;
 
@@ -27,19 +29,24 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
 
     public bool PollingHead { get; set; }
 
-    public void HeadSeen(ChainHead head)
+    /// <summary>Blocks up to the head not read yet (0 when caught up).</summary>
+    public BigInteger BlocksBehind => Head is { } head && _cursor is { } cursor && cursor <= head.Number ? head.Number - cursor + 1 : BigInteger.Zero;
+
+    public void HeadSeen(ChainHead head, DateTimeOffset now)
     {
         Head = head;
+        if (_cursor is null) _cursorMovedAt = now;
         _cursor ??= head.Number;
     }
 
     /// <summary>Scans the next blocks up to the head when something of ours is in flight; with nothing to find, skips them unread.</summary>
-    public Task<ScanResult>? NextScan(IReadOnlySet<string> watched)
+    public Task<ScanResult>? NextScan(IReadOnlySet<string> watched, DateTimeOffset now)
     {
         if (Head is not { } head || _cursor is not { } from || _scanning || from > head.Number) return null;
         if (watched.Count == 0)
         {
             _cursor = head.Number + 1;
+            _cursorMovedAt = now;
             return null;
         }
 
@@ -68,7 +75,7 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
     }
 
     /// <summary>Takes a scan's receipts; the cursor stops at the first block the node did not have, to read it again.</summary>
-    public void Scanned(ScanResult result)
+    public void Scanned(ScanResult result, DateTimeOffset now)
     {
         _scanning = false;
         if (result.Rewinds != _rewinds) return; // a reorg rewound the cursor while it ran: its blocks may be gone
@@ -77,6 +84,7 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
             if (ours is null) break;
             foreach (var receipt in ours) _seen[receipt.TxHash] = receipt;
             _cursor = block + 1;
+            _cursorMovedAt = now;
         }
     }
 
@@ -130,24 +138,32 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
         _nonceTaken.Remove(lookupKey);
     }
 
-    /// <summary>Whether the transaction (by key) is due for its own lookup; schedules it on first sight.</summary>
+    /// <summary>
+    /// Whether the transaction (by key) is due for its own lookup; schedules it on first sight, with the head of then.
+    /// Due once its time came and the scan has read past that head (it should have been found) or is stuck.
+    /// </summary>
     public bool LookupDue(string key, DateTimeOffset now)
     {
         if (_lookingUp.Contains(key)) return false;
         if (!_lookupDue.TryGetValue(key, out var due))
         {
-            _lookupDue[key] = now + settings.RebroadcastAfter;
+            _lookupDue[key] = new LookupDueAt(now + settings.RebroadcastAfter, Head?.Number);
             return false;
         }
 
-        if (due > now) return false;
-        _lookupDue[key] = now + settings.RebroadcastAfter;
+        if (due.At > now || !(ScannedPast(due.Head) || ScanStuck(now))) return false;
+        _lookupDue[key] = new LookupDueAt(now + settings.RebroadcastAfter, Head?.Number);
         _lookingUp.Add(key);
         return true;
     }
 
+    private bool ScannedPast(BigInteger? head) => head is not { } h || _cursor > h;
+
+    /// <summary>Blocks wait to be read but the cursor has not moved for a while: the node does not serve them.</summary>
+    private bool ScanStuck(DateTimeOffset now) => BlocksBehind > 0 && now - _cursorMovedAt >= settings.RebroadcastAfter;
+
     /// <summary>Brings a transaction's own lookup forward (a rebroadcast answered "nonce too low", say).</summary>
-    public void LookupSoon(string key, DateTimeOffset now) => _lookupDue[key] = now;
+    public void LookupSoon(string key, DateTimeOffset now) => _lookupDue[key] = new LookupDueAt(now, null);
 
     /// <summary>
     /// One transaction's own lookup: the receipt of any attempt; failing that, whether its nonce is consumed at the
@@ -192,9 +208,11 @@ internal sealed class ReceiptWatch(IPoolChain chain, PoolSettings settings)
 
         var seen = _nonceTaken[found.Key] = _nonceTaken.GetValueOrDefault(found.Key) + 1;
         if (seen >= 2) return true;
-        _lookupDue[found.Key] = now + TimeSpan.FromSeconds(1);
+        _lookupDue[found.Key] = new LookupDueAt(now + TimeSpan.FromSeconds(1), null);
         return false;
     }
+
+    private readonly record struct LookupDueAt(DateTimeOffset At, BigInteger? Head);
 
     public sealed record ScanResult(IReadOnlyList<(BigInteger Block, IReadOnlyList<FoundReceipt>? Ours)> Blocks, int Rewinds);
 

@@ -58,6 +58,8 @@ public static class MessageManifests
         ("dapp.evt.relay-submitted", typeof(DappEvents.RelaySubmitted)),
         ("dapp.evt.fee-released", typeof(DappEvents.FeeReleased)),
         ("dapp.evt.fee-settled", typeof(DappEvents.FeeSettled)),
+        ("pool.cmd.get-summary", typeof(PoolCommands.GetPoolSummary)),
+        ("pool.reply.summary", typeof(PoolReplies.PoolSummary)),
         ("dapp.state", typeof(DappState)),
     ];
 

@@ -80,6 +80,9 @@ public sealed class DevnetLauncher : IAsyncDisposable
                      "--silent",
                  })
             info.ArgumentList.Add(arg);
+        if (spec.BackstopBlockSeconds is { } seconds)
+            foreach (var arg in new[] { "--mixed-mining", "--block-time", seconds.ToString(CultureInfo.InvariantCulture) })
+                info.ArgumentList.Add(arg);
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {anvil}.");
         // Drain the pipes so a chatty anvil never blocks on a full pipe buffer.

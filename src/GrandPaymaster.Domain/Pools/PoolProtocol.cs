@@ -73,6 +73,9 @@ public static class PoolCommands
     /// <summary>Asks for the pool's current state; answered with <see cref="PoolState"/>.</summary>
     public sealed record GetPoolState(ChainId ChainId) : IPoolCommand;
 
+    /// <summary>Asks for the figures an operator watches; answered with <see cref="PoolReplies.PoolSummary"/>.</summary>
+    public sealed record GetPoolSummary(ChainId ChainId) : IPoolCommand;
+
     /// <summary>
     /// From a dApp whose fee is held: send this call from a pool wallet. At-least-once: a second request
     /// for the same quote is answered with the first transaction, never a second one.
@@ -91,6 +94,14 @@ public static class PoolReplies
 {
     /// <summary>Answer to <see cref="PoolCommands.RegisterWorkerWallet"/>; <paramref name="Added"/> is false when it was known.</summary>
     public sealed record WorkerWalletRegistration(ChainId ChainId, Address Wallet, bool Added) : IPaymasterMessage;
+
+    /// <summary>
+    /// What an operator watches: transactions not yet final (and since when the oldest waits), receipts the dApps have not
+    /// acknowledged, nonce gaps being filled, how many workers are synced with the chain, and how many blocks the receipt
+    /// scan has still to read.
+    /// </summary>
+    public sealed record PoolSummary(ChainId ChainId, int InFlight, DateTimeOffset? OldestInFlightSince, int UndeliveredSettlements, int GapFills,
+        int Workers, int SyncedWorkers, long BlocksBehind = 0) : IPaymasterMessage;
 }
 
 /// <summary>Events in a chain pool's journal (its audit log).</summary>

@@ -139,6 +139,26 @@ public sealed record PoolState(
     /// <summary>Receipts delivered to dApps that have not acknowledged them yet.</summary>
     public IEnumerable<TxConfirmed> AwaitingAck => Txs.Values.Where(t => !t.IsPending).Select(t => t.Confirmed!);
 
+    public PoolReplies.PoolSummary Summary()
+    {
+        var inFlight = 0;
+        var undelivered = 0;
+        DateTimeOffset? oldest = null;
+        foreach (var tx in Txs.Values)
+        {
+            if (!tx.IsPending)
+            {
+                undelivered++;
+                continue;
+            }
+
+            inFlight++;
+            if (oldest is null || tx.SubmittedAt < oldest) oldest = tx.SubmittedAt;
+        }
+
+        return new PoolReplies.PoolSummary(ChainId, inFlight, oldest, undelivered, GapFills.Count, Workers.Count, Synced.Count);
+    }
+
     public WalletNonces NoncesOf(Address wallet) => Wallets.GetValueOrDefault(wallet, WalletNonces.Empty);
 
     // ---------------------------------------------------------------- decisions
@@ -299,10 +319,15 @@ public sealed record PoolState(
     public PoolStep Tick(DateTimeOffset now, BigInteger? baseFee, PoolPolicy policy)
     {
         var effects = new List<PoolEffect>();
+        // Once per tick, not per transaction: a backlog of thousands must not make the tick quadratic.
+        var lowest = LowestOpenNonces();
+        var highest = new Dictionary<Address, BigInteger>();
+        foreach (var tx in Pending)
+            if (!highest.TryGetValue(tx.Wallet, out var top) || tx.Nonce > top) highest[tx.Wallet] = tx.Nonce;
         foreach (var tx in Pending)
         {
             // Only a wallet's lowest open nonce can be mined next: one above it is not stuck, it waits.
-            if (AwaitingVerdict.Contains(tx.Original.TxHash) || now - tx.Latest.At < policy.StuckAfter || LowestOpenNonce(tx.Wallet) != tx.Nonce) continue;
+            if (AwaitingVerdict.Contains(tx.Original.TxHash) || now - tx.Latest.At < policy.StuckAfter || lowest[tx.Wallet] != tx.Nonce) continue;
             var last = tx.Latest;
             var maxFee = PoolPolicy.Bump(last.MaxFeePerGas);
             var tip = PoolPolicy.Bump(last.PriorityFeePerGas);
@@ -319,16 +344,16 @@ public sealed record PoolState(
 
         // A stuck gap fill blocks every later nonce of its wallet: it climbs the same ladder as a cancel.
         foreach (var gap in GapFills.Values)
-            if (now - gap.Attempt.At >= policy.StuckAfter && LowestOpenNonce(gap.Wallet) == gap.Nonce && SelfSendFee(gap.Attempt, baseFee, policy) is { } fill)
+            if (now - gap.Attempt.At >= policy.StuckAfter && lowest[gap.Wallet] == gap.Nonce && SelfSendFee(gap.Attempt, baseFee, policy) is { } fill)
                 effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.GapFill, gap.Wallet, gap.Nonce, fill.MaxFee, fill.Tip)));
 
         foreach (var (wallet, nonces) in Wallets)
         {
             if (nonces.Free.Count == 0) continue;
-            var highestPending = Pending.Where(t => t.Wallet == wallet).Select(t => (BigInteger?)t.Nonce).Max();
+            if (!highest.TryGetValue(wallet, out var top)) continue;
             foreach (var (nonce, freedAt) in nonces.Free)
             {
-                if (highestPending is not { } top || nonce > top || now - freedAt < policy.GapFillAfter) continue;
+                if (nonce > top || now - freedAt < policy.GapFillAfter) continue;
                 var fillFee = baseFee is { } b ? b * 2 + policy.PriorityFeePerGas : 0;
                 if (fillFee.IsZero) continue;
                 effects.Add(new PoolEffect.Sign(new SignRequest(AttemptKind.GapFill, wallet, nonce, fillFee, policy.PriorityFeePerGas)));
@@ -351,10 +376,14 @@ public sealed record PoolState(
         return maxFee > policy.MaxCancelFeePerGas ? null : (maxFee, tip);
     }
 
-    /// <summary>The lowest nonce of a wallet held by a pending transaction or a gap fill.</summary>
-    private BigInteger? LowestOpenNonce(Address wallet) =>
-        Pending.Where(t => t.Wallet == wallet).Select(t => (BigInteger?)t.Nonce)
-            .Concat(GapFills.Values.Where(g => g.Wallet == wallet).Select(g => (BigInteger?)g.Nonce)).Min();
+    /// <summary>Each wallet's lowest nonce held by a pending transaction or a gap fill.</summary>
+    private Dictionary<Address, BigInteger> LowestOpenNonces()
+    {
+        var lowest = new Dictionary<Address, BigInteger>();
+        foreach (var (wallet, nonce) in Pending.Select(t => (t.Wallet, t.Nonce)).Concat(GapFills.Values.Select(g => (g.Wallet, g.Nonce))))
+            if (!lowest.TryGetValue(wallet, out var low) || nonce < low) lowest[wallet] = nonce;
+        return lowest;
+    }
 
     /// <summary>
     /// An operator's mode change. Resuming an automatic pause by hand is allowed; the pool may pause again by itself.

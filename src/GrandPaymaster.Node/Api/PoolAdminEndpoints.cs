@@ -15,17 +15,21 @@ namespace GrandPaymaster.Node.Api;
 public static class PoolAdminEndpoints
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SummaryTimeout = TimeSpan.FromSeconds(2);
 
     public static void MapPoolAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/pools", List);
+        admin.MapGet("/pools", ListAsync);
         admin.MapPost("/pools/{chainId}/mode", SetModeAsync);
     }
 
-    private static IResult List(HttpContext http, ChainRpcDirectory chains, PoolModeDirectory modes, IOptions<List<OperatorOptions>> operators)
+    private static async Task<IResult> ListAsync(HttpContext http, ChainRpcDirectory chains, PoolModeDirectory modes, IRequiredActor<ChainPoolRegion> pools,
+        IOptions<List<OperatorOptions>> operators)
     {
         if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
-        return Results.Json(chains.All.Select(chain =>
+        var region = await pools.GetAsync(http.RequestAborted);
+        var summaries = await Task.WhenAll(chains.All.Select(chain => SummaryAsync(region, new ChainId(chain.ChainId), http.RequestAborted)));
+        return Results.Json(chains.All.Zip(summaries, (chain, summary) =>
         {
             var mode = modes.Get(new ChainId(chain.ChainId)) ?? PoolModeView.Initial(new ChainId(chain.ChainId));
             return new
@@ -38,6 +42,17 @@ public static class PoolAdminEndpoints
                 since = mode.Since,
                 confirmationDepth = chain.ConfirmationDepth,
                 receiptLookups = chain.PoolChain.ReceiptLookups,
+                // null when the pool did not answer in time (it is recovering, or its node is unreachable)
+                transactions = summary is null ? null : new
+                {
+                    inFlight = summary.InFlight,
+                    oldestInFlightSince = summary.OldestInFlightSince,
+                    undeliveredSettlements = summary.UndeliveredSettlements,
+                    gapFills = summary.GapFills,
+                    workers = summary.Workers,
+                    syncedWorkers = summary.SyncedWorkers,
+                    blocksBehind = summary.BlocksBehind,
+                },
                 endpoints = chain.Endpoints.Health.Select(h => new
                 {
                     label = h.Label,
@@ -48,6 +63,18 @@ public static class PoolAdminEndpoints
                 }),
             };
         }));
+    }
+
+    private static async Task<PoolReplies.PoolSummary?> SummaryAsync(IActorRef region, ChainId chainId, CancellationToken ct)
+    {
+        try
+        {
+            return await region.Ask<PoolReplies.PoolSummary>(new PoolCommands.GetPoolSummary(chainId), SummaryTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
     }
 
     private static async Task<IResult> SetModeAsync(HttpContext http, string chainId, ChainRpcDirectory chains, IRequiredActor<ChainPoolRegion> pools,

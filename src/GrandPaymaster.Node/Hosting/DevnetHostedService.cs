@@ -23,7 +23,8 @@ public sealed class DevnetHostedService(IOptions<GpmOptions> options, IHttpClien
     public async Task StartAsync(CancellationToken ct)
     {
         var gpm = options.Value;
-        var specs = gpm.EffectiveChains.Select(ToSpec).ToArray();
+        var backstop = gpm.Devnet.BackstopBlockSeconds > 0 ? gpm.Devnet.BackstopBlockSeconds : (int?)null;
+        var specs = gpm.EffectiveChains.Select(chain => ToSpec(chain) with { BackstopBlockSeconds = backstop }).ToArray();
         var http = httpFactory.CreateClient(nameof(DevnetHostedService));
         _launcher = await DevnetLauncher.StartAsync(specs, http, ct);
 

@@ -87,6 +87,9 @@ public sealed class ChainOptions
 public sealed class DevnetOptions
 {
     public bool Enabled { get; set; }
+
+    /// <summary>Besides mining each transaction at once, mine a block this often (see <see cref="DevnetChainSpec.BackstopBlockSeconds"/>); 0: never.</summary>
+    public int BackstopBlockSeconds { get; set; } = 1;
 }
 
 /// <summary>

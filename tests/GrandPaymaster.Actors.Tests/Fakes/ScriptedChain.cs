@@ -52,6 +52,9 @@ public sealed class ScriptedChain : IPoolChain
         Interlocked.Exchange(ref _head, number);
     }
 
+    /// <summary>The head moves on by <paramref name="blocks"/> empty blocks (a burst the receipt scan must catch up on).</summary>
+    public void AdvanceEmpty(long blocks) => Interlocked.Add(ref _head, blocks);
+
     /// <summary>The blocks above <paramref name="height"/> leave the chain; the next ones mined get other hashes.</summary>
     public void Reorg(long height)
     {

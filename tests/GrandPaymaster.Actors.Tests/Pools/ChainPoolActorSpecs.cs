@@ -132,6 +132,22 @@ public sealed class ChainPoolActorSpecs : TestKit
     }
 
     [Fact]
+    public async Task A_wallets_broadcasts_reach_the_chain_one_at_a_time_in_nonce_order()
+    {
+        var pool = await StartPoolAsync();
+        _chain.Gate = new TaskCompletionSource();
+
+        for (var i = 0; i < 3; i++) pool.Tell(Relay(QuoteId.New(Dapp)));
+        await AwaitConditionAsync(async () => (await StateOf(pool)).Txs.Count == 3, Wait);
+        await Task.Delay(200); // time for a second send, were sends concurrent
+
+        Assert.Single(_chain.Broadcasts);
+        _chain.Gate.SetResult();
+        _dapps.ReceiveN(3, Wait);
+        Assert.Equal([5, 6, 7], _chain.Broadcasts.Select(b => (int)((Eip1559Transaction)b.Transaction).Nonce));
+    }
+
+    [Fact]
     public async Task A_stuck_transaction_is_sped_up_within_its_cap_and_settles_with_the_replacement_receipt()
     {
         var pool = await StartPoolAsync();
@@ -142,6 +158,8 @@ public sealed class ChainPoolActorSpecs : TestKit
         _clock.Advance(TimeSpan.FromSeconds(31));
 
         var replaced = _dapps.ExpectMsg<DappCommands.RelayReplaced>(Wait);
+        // Broadcast one at a time per wallet: it may reach the chain just after the dApp is told.
+        await AwaitConditionAsync(() => Task.FromResult(_chain.Broadcasts.Count >= 2), Wait);
         var speedUp = (Eip1559Transaction)_chain.Broadcasts.Last().Transaction;
         Assert.Equal("SpeedUp", replaced.Kind);
         Assert.True(speedUp.MaxFeePerGas * 1_000 >= 30_000_000_000L * 1_125 && speedUp.MaxFeePerGas <= 40_000_000_000);

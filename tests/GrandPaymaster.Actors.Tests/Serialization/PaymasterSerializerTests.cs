@@ -44,6 +44,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     [
         new PoolCommands.RegisterWorkerWallet(Chain, Wallet, SampleMeta),
         new PoolCommands.GetPoolState(Chain),
+        new PoolCommands.GetPoolSummary(Chain),
+        new PoolReplies.PoolSummary(Chain, 3, SampleMeta.At, 1, 0, 2, 2),
         new PoolCommands.RelayTransaction(Chain, SampleQuoteId, Dapp, Wallet, "0x", 21_000, new Wei(Huge), new Wei(30)),
         new PoolCommands.SetPoolMode(Chain, PoolMode.Paused, SampleMeta),
         new PoolModeView(Chain, PoolMode.Paused, PauseCause.Auto, "every RPC endpoint is down", SampleMeta.At),

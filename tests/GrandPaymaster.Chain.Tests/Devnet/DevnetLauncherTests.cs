@@ -30,6 +30,23 @@ public sealed class DevnetLauncherTests(AnvilFixture anvil)
     }
 
     [Fact]
+    public async Task A_chain_with_a_backstop_block_time_mines_blocks_without_transactions_and_each_transaction_at_once()
+    {
+        using var http = new HttpClient();
+        await using var launcher = await DevnetLauncher.StartAsync([new DevnetChainSpec("backstop", 4343, DevnetChainSpec.FreeLoopbackPort(), BackstopBlockSeconds: 3)], http);
+        var rpc = new EthRpcClient(http, launcher.Chains[0].RpcUrl);
+        var before = await rpc.BlockNumberAsync();
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        var idle = await rpc.BlockNumberAsync();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await DevnetFunder.FundAsync(rpc, 4343, AnvilDevAccounts.Key(0), [(GrandPaymaster.Chain.Crypto.EthKey.Generate(new Random(3)).Address, DevnetFunder.Ether)]);
+
+        Assert.True(idle > before, $"no block in 3.5 s without transactions (head {before} -> {idle})");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"a transfer took {started.Elapsed} to be mined: automine is off");
+    }
+
+    [Fact]
     public async Task A_port_taken_by_another_chain_is_reported_not_silently_shared()
     {
         using var http = new HttpClient();

@@ -645,6 +645,23 @@ public sealed class PoolStateTests
         Assert.Equal(Operator.Actor, Assert.IsType<PoolModeChanged>(_pool.Journal[^1]).Meta.Actor);
     }
 
+    [Fact]
+    public void The_summary_counts_transactions_in_flight_since_the_oldest_and_settlements_not_yet_acknowledged()
+    {
+        Ready(W1);
+        Confirmed(1);
+        var firstAt = _clock.Now;
+        Verdict(Relay(2).Hash, BroadcastVerdict.Accepted);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Verdict(Relay(3).Hash, BroadcastVerdict.Accepted);
+
+        var summary = State.Summary();
+
+        Assert.Equal((2, firstAt, 1, 0, 1, 1), (summary.InFlight, summary.OldestInFlightSince, summary.UndeliveredSettlements, summary.GapFills,
+            summary.Workers, summary.SyncedWorkers));
+        Assert.Null(PoolState.Empty(Chain).Summary().OldestInFlightSince);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static RelayTransaction RelayOf(int n, long capGwei = 30, long priceGwei = 20) =>
