@@ -138,8 +138,10 @@ public sealed class ChainPoolActorSpecs : TestKit
         _chain.Gate = new TaskCompletionSource();
 
         for (var i = 0; i < 3; i++) pool.Tell(Relay(QuoteId.New(Dapp)));
-        await AwaitConditionAsync(async () => (await StateOf(pool)).Txs.Count == 3, Wait);
-        await Task.Delay(200); // time for a second send, were sends concurrent
+        // A mode change answers only after the writes in flight: by then all three broadcasts were asked for.
+        await pool.Ask<PoolModeView>(new PoolCommands.SetPoolMode(Chain, PoolMode.Normal, new Meta(_clock.GetUtcNow(), "operator:test", "barrier", "c-2")), Wait);
+        Assert.Equal(3, (await StateOf(pool)).Txs.Count);
+        await AwaitConditionAsync(() => Task.FromResult(!_chain.Broadcasts.IsEmpty), Wait);
 
         Assert.Single(_chain.Broadcasts);
         _chain.Gate.SetResult();
