@@ -1,8 +1,8 @@
 # Grand Paymaster build entry point (PowerShell). Thin twin of scripts/build.sh: same targets, same
 # dotnet/npm steps. Keep the two in step.
-#   ./build.ps1 run | test | devnet | bench [args...]
+#   ./build.ps1 run | test | devnet | bench | contracts [args...]
 param(
-    [Parameter(Position = 0, Mandatory = $true)][ValidateSet('run', 'test', 'devnet', 'bench')][string]$Target,
+    [Parameter(Position = 0, Mandatory = $true)][ValidateSet('run', 'test', 'devnet', 'bench', 'contracts')][string]$Target,
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
 $ErrorActionPreference = 'Stop'
@@ -25,12 +25,34 @@ function Install-Anvil {
     try { npm ci --no-audit --no-fund --loglevel=error; if ($LASTEXITCODE) { throw 'npm ci failed' } } finally { Pop-Location }
 }
 
+$contractTools = Join-Path $root '.tools/contracts'
+$contractsDir = Join-Path $root 'src/GrandPaymaster.Contracts'
+
+function Install-ContractTools {
+    $lock = Join-Path $contractsDir 'package-lock.json'
+    $installedLock = Join-Path $contractTools 'package-lock.json'
+    if ((Test-Path (Join-Path $contractTools 'node_modules/solc')) -and (Test-Path $installedLock) -and
+        ((Get-FileHash $lock).Hash -eq (Get-FileHash $installedLock).Hash)) { return }
+    Write-Host 'Installing solc-js and OpenZeppelin into .tools/contracts (once)...'
+    New-Item -ItemType Directory -Force -Path $contractTools | Out-Null
+    Copy-Item (Join-Path $contractsDir 'package.json'), $lock -Destination $contractTools
+    Push-Location $contractTools
+    try { npm ci --no-audit --no-fund --loglevel=error; if ($LASTEXITCODE) { throw 'npm ci failed' } } finally { Pop-Location }
+}
+
 function Build-Solution {
     dotnet build (Join-Path $root 'GrandPaymaster.sln') -c $configuration -nologo -v:quiet
     if ($LASTEXITCODE) { throw 'build failed' }
 }
 
+$env:GPM_CONTRACT_TOOLS = $contractTools
+if ($Target -eq 'contracts') {
+    Install-ContractTools
+    node (Join-Path $contractsDir 'compile.js') @Rest
+    exit $LASTEXITCODE
+}
 Install-Anvil
+if ($Target -eq 'test') { Install-ContractTools }
 Build-Solution
 $env:GPM_ANVIL = $anvilBin
 switch ($Target) {

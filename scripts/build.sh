@@ -4,6 +4,7 @@
 #   scripts/build.sh test    run every test
 #   scripts/build.sh devnet  start only the two local anvil chains, until Ctrl-C
 #   scripts/build.sh bench   run the benchmarks and print their figures
+#   scripts/build.sh contracts  compile the Solidity contracts into the committed artifacts (needs Node.js)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +31,20 @@ install_anvil() {
   "$anvil_bin" --version | head -n1
 }
 
+# solc-js and OpenZeppelin come from npm (pinned by src/GrandPaymaster.Contracts/package-lock.json) into .tools/contracts.
+contract_tools="$root/.tools/contracts"
+contracts_dir="$root/src/GrandPaymaster.Contracts"
+install_contract_tools() {
+  if [[ -d "$contract_tools/node_modules/solc" ]] && cmp -s "$contracts_dir/package-lock.json" "$contract_tools/package-lock.json"; then
+    return
+  fi
+  need npm "install Node.js 20+ with npm"
+  echo "Installing solc-js and OpenZeppelin into .tools/contracts (once)..."
+  mkdir -p "$contract_tools"
+  cp "$contracts_dir/package.json" "$contracts_dir/package-lock.json" "$contract_tools/"
+  (cd "$contract_tools" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 restore_build() {
   need dotnet "install the .NET 10 SDK"
   dotnet build "$root/GrandPaymaster.sln" -c "$configuration" -nologo -v:quiet
@@ -51,6 +66,7 @@ summarize_tests() {
 }
 
 export GPM_ANVIL="$anvil_bin"
+export GPM_CONTRACT_TOOLS="$contract_tools"
 
 case "${1:-}" in
   run)
@@ -61,6 +77,7 @@ case "${1:-}" in
     ;;
   test)
     install_anvil
+    install_contract_tools
     restore_build
     results="$root/TestResults"
     rm -rf "$results"
@@ -83,8 +100,13 @@ case "${1:-}" in
     restore_build
     dotnet "$root/src/GrandPaymaster.LoadTest/bin/$configuration/net10.0/GrandPaymaster.LoadTest.dll" "${@:2}"
     ;;
+  contracts)
+    install_contract_tools
+    need node "install Node.js 20+"
+    node "$contracts_dir/compile.js" "${@:2}"
+    ;;
   *)
-    echo "usage: scripts/build.sh run|test|devnet|bench [args...]" >&2
+    echo "usage: scripts/build.sh run|test|devnet|bench|contracts [args...]" >&2
     exit 2
     ;;
 esac
