@@ -49,7 +49,7 @@ public sealed class ChainFaultTests : SingleChain
         var quoteId = await QuoteAsync(client, apiKey);
         using var execute = await client.ExecuteAsync(apiKey, quoteId, "k-" + quoteId);
         var txHash = (await PaymasterClient.ExpectAsync(execute, HttpStatusCode.Accepted)).GetProperty("txHash").GetString()!;
-        Assert.NotNull(await Rpc.GetTransactionReceiptAsync(txHash));
+        await Chain.Devnet.DevnetFunder.WaitForReceiptAsync(Rpc, txHash); // mined on the chain itself
 
         // The scenario itself lasts twenty seconds: mined, receipts hidden, the pool keeps watching and releases nothing.
         var hiddenUntil = DateTime.UtcNow.AddSeconds(20);

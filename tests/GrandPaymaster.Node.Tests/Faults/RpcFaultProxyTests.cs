@@ -122,8 +122,7 @@ public sealed class RpcFaultProxyTests(AnvilChain chain) : IClassFixture<AnvilCh
 
         var transfer = await SendThroughProxyExpectingErrorAsync(-32603, "upstream hiccup");
 
-        var receipt = await chain.Direct.GetTransactionReceiptAsync(transfer.TxHashHex);
-        Assert.NotNull(receipt);
+        var receipt = await Chain.Devnet.DevnetFunder.WaitForReceiptAsync(chain.Direct, transfer.TxHashHex);
         Assert.True(receipt.Succeeded);
     }
 
@@ -136,8 +135,8 @@ public sealed class RpcFaultProxyTests(AnvilChain chain) : IClassFixture<AnvilCh
         var hash = await Proxied().SendRawTransactionAsync(transfer.Raw);
 
         Assert.Equal(transfer.TxHashHex, hash, ignoreCase: true);
+        await Chain.Devnet.DevnetFunder.WaitForReceiptAsync(chain.Direct, hash); // mined (automine finishes just after the send returns)
         Assert.Null(await Proxied().GetTransactionReceiptAsync(hash));
-        Assert.NotNull(await chain.Direct.GetTransactionReceiptAsync(hash));
         Assert.Equal(JsonValueKind.Null, (await Proxied().RequestAsync("eth_getBlockReceipts", ["latest"])).ValueKind);
         Assert.Equal(JsonValueKind.Array, (await chain.Direct.RequestAsync("eth_getBlockReceipts", ["latest"])).ValueKind);
     }
@@ -147,6 +146,7 @@ public sealed class RpcFaultProxyTests(AnvilChain chain) : IClassFixture<AnvilCh
     {
         _proxy.Set("eth_getTransactionReceipt", new RpcFault.HideReceipts());
         var hash = await chain.Direct.SendRawTransactionAsync((await SignTransferAsync()).Raw);
+        await Chain.Devnet.DevnetFunder.WaitForReceiptAsync(chain.Direct, hash);
 
         Assert.Null(await Proxied().GetTransactionReceiptAsync(hash));
         Assert.Equal(JsonValueKind.Array, (await Proxied().RequestAsync("eth_getBlockReceipts", ["latest"])).ValueKind);
