@@ -11,14 +11,23 @@ namespace GrandPaymaster.Node.Tests;
 public sealed class NodeProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     private NodeProcess(Process process, int httpPort)
     {
         _process = process;
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is { } text) _output.Enqueue(text);
+        };
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
     }
 
     public HttpClient Http { get; }
+
+    /// <summary>What the node wrote to standard output so far, line by line.</summary>
+    public IReadOnlyCollection<string> Output => _output;
+
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -36,12 +45,12 @@ public sealed class NodeProcess : IDisposable
         args.AddRange(extraArgs);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
-        // Drain the pipes so the node never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
+        // Drain the pipes so the node never blocks on a full pipe (standard output is kept: see Output).
+        var node = new NodeProcess(process, httpPort);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new NodeProcess(process, httpPort);
+        return node;
     }
 
     public async Task WaitForReadyAsync(TimeSpan within)

@@ -12,9 +12,18 @@ public sealed class NodeProcessTests : IDisposable
     {
         var chains = new[] { ("devnet-a", 31337L), ("devnet-b", 31338L) }
             .Select(c => (c.Item1, c.Item2, new Uri($"http://127.0.0.1:{DevnetChainSpec.FreeLoopbackPort()}")));
-        using var node = NodeProcess.Start(_dataDirectory, DevnetChainSpec.FreeLoopbackPort(), chains, "--Gpm:Devnet:Enabled=true");
+        using var node = NodeProcess.Start(_dataDirectory, DevnetChainSpec.FreeLoopbackPort(), chains, "--Gpm:Devnet:Enabled=true",
+            "--Logging:LogLevel:GrandPaymaster.Node.Hosting.DevnetHostedService=Information");
 
         await node.WaitForReadyAsync(TimeSpan.FromSeconds(60));
+        // Each chain names its contracts, at the addresses the devnet deployer always creates them.
+        foreach (var chainId in new[] { 31337L, 31338L })
+        {
+            var expected = DevnetContracts.AddressesFor(new Chain.Wallets.DevWallets("grand-paymaster-devnet").Deployer(chainId).Address);
+            Assert.Contains(node.Output, line => line.Contains($"forwarder {expected.Forwarder}", StringComparison.Ordinal)
+                                                 && line.Contains($"SenderRecorder {expected.SenderRecorder}", StringComparison.Ordinal));
+        }
+
         var anvils = node.Children().Where(p => p.Name == "anvil").ToArray();
         Assert.Equal(2, anvils.Length);
 

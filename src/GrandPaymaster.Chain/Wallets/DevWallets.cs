@@ -12,6 +12,9 @@ public enum WalletPurpose
 
     /// <summary>The vault wallet that tops pools up.</summary>
     Vault,
+
+    /// <summary>The wallet that deploys the project's contracts on a devnet (its nonces fix their addresses).</summary>
+    Deployer,
 }
 
 /// <summary>
@@ -24,6 +27,8 @@ public sealed class DevWallets(string seed)
     public EthKey PoolWorker(long chainId, int index) => Derive(WalletPurpose.PoolWorker, chainId, index);
 
     public EthKey Vault(long chainId) => Derive(WalletPurpose.Vault, chainId, 0);
+
+    public EthKey Deployer(long chainId) => Derive(WalletPurpose.Deployer, chainId, 0);
 
     public EthKey Derive(WalletPurpose purpose, long chainId, int index)
     {

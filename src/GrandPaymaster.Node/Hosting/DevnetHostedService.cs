@@ -9,7 +9,8 @@ namespace GrandPaymaster.Node.Hosting;
 
 /// <summary>
 /// With <c>Gpm:Devnet:Enabled</c>, starts one anvil per configured chain (on the port of its first
-/// RPC URL), funds the project's pool and vault wallets, and stops the chains with the host.
+/// RPC URL), funds the project's pool and vault wallets, deploys the project's contracts at fixed addresses
+/// (<see cref="DevnetContracts"/>), and stops the chains with the host.
 /// Registered before Akka so the chains answer before the node reports ready.
 /// </summary>
 public sealed class DevnetHostedService(IOptions<GpmOptions> options, IHttpClientFactory httpFactory, ILogger<DevnetHostedService> log)
@@ -37,8 +38,9 @@ public sealed class DevnetHostedService(IOptions<GpmOptions> options, IHttpClien
                 .Append((wallets.Vault(chain.Spec.ChainId).Address, VaultFunding))
                 .ToArray();
             var sent = await DevnetFunder.FundAsync(rpc, chain.Spec.ChainId, AnvilDevAccounts.Key(0), targets, ct);
-            log.LogInformation("Devnet {Name} (chain {ChainId}) at {Url}: {Funded} wallet(s) funded",
-                chain.Spec.Name, chain.Spec.ChainId, chain.RpcUrl, sent.Count);
+            var contracts = await DevnetContracts.DeployAsync(rpc, chain.Spec.ChainId, wallets.Deployer(chain.Spec.ChainId), AnvilDevAccounts.Key(0), ct);
+            log.LogInformation("Devnet {Name} (chain {ChainId}) at {Url}: {Funded} wallet(s) funded; forwarder {Forwarder}, SenderRecorder {Recorder}",
+                chain.Spec.Name, chain.Spec.ChainId, chain.RpcUrl, sent.Count, contracts.Forwarder, contracts.SenderRecorder);
         }
     }
 
