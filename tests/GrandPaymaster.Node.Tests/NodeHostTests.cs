@@ -5,6 +5,7 @@ using Akka.Hosting;
 using GrandPaymaster.Actors.Persistence;
 using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Chain.Devnet;
+using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Chain.Wallets;
 using GrandPaymaster.Domain.Common;
 using Address = GrandPaymaster.Domain.Common.Address;
@@ -55,6 +56,42 @@ public sealed class NodeHostTests : IAsyncLifetime
         Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
         Assert.IsType<GrandPaymaster.Actors.Serialization.PaymasterSerializer>(
             system.Serialization.FindSerializerFor(new PoolCommands.GetPoolState(new ChainId(1))));
+    }
+
+    [Fact]
+    public async Task Ready_answers_503_while_a_configured_forwarder_has_no_code_and_200_once_it_is_deployed()
+    {
+        var rpc = new EthRpcClient(_http, _chains.Chains[1].RpcUrl);
+        var deployer = new DevWallets("node-host-tests").Deployer(31338);
+        var expected = DevnetContracts.AddressesFor(deployer.Address).Forwarder;
+        await using var node = await TestNode.StartAsync(_dataDirectory, [("devnet-b", 31338, _chains.Chains[1].RpcUrl)],
+            [$"--Gpm:Chains:0:Forwarder={expected}"]);
+        await node.WaitForStatusAsync("/health/live", HttpStatusCode.OK, ReadyWithin);
+
+        var deadline = DateTime.UtcNow + ReadyWithin;
+        JsonElement chains;
+        do
+        {
+            using var ready = await node.Http.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            chains = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").GetProperty("chains");
+            if (chains.GetProperty("status").GetString() == "Unhealthy") break;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Contains($"no contract at its forwarder {expected}", chains.GetProperty("description").GetString());
+
+        await DevnetContracts.DeployAsync(rpc, 31338, deployer, AnvilDevAccounts.Key(3));
+
+        await node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, ReadyWithin);
+    }
+
+    [Fact]
+    public async Task A_forwarder_that_is_not_an_address_stops_the_node_at_start()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestNode.StartAsync(_dataDirectory, [("devnet-b", 31338, _chains.Chains[1].RpcUrl)],
+            ["--Gpm:Chains:0:Forwarder=0x1234"]));
+
+        Assert.Contains("not an address", error.ToString());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
@@ -50,10 +51,14 @@ public sealed class JournalHealthCheck(ActorSystem system) : IHealthCheck
     }
 }
 
-/// <summary>Every configured chain answers <c>eth_chainId</c> with its configured id on at least one endpoint.</summary>
-public sealed class ChainsHealthCheck(ChainRpcDirectory chains) : IHealthCheck
+/// <summary>
+/// Every configured chain answers <c>eth_chainId</c> with its configured id on at least one endpoint, and has code at
+/// its forwarder's address when it has one (checked until seen once: code does not go away).
+/// </summary>
+public sealed class ChainsHealthCheck(ChainRpcDirectory chains, ChainContracts contracts) : IHealthCheck
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<(long, Chain.Crypto.EthAddress), bool> _forwardersSeen = new();
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
@@ -63,19 +68,32 @@ public sealed class ChainsHealthCheck(ChainRpcDirectory chains) : IHealthCheck
             {
                 // The endpoint set checks each endpoint's chain id itself and never uses one that answers another.
                 var id = await chain.Endpoints.CallAsync((client, t) => client.ChainIdAsync(t), ct).WaitAsync(Timeout, ct);
-                if (id == chain.ChainId) return (chain.Name, Problem: (string?)null);
+                if (id != chain.ChainId) return (chain.Name, Problem: $"{chain.Name} ({chain.ChainId}) does not answer");
+                return (chain.Name, Problem: await ForwarderProblemAsync(chain, ct));
             }
             catch (Exception e) when (e is Chain.Rpc.RpcException or TimeoutException)
             {
                 // Reported below, without the endpoint's URL.
             }
 
-            return (chain.Name, Problem: $"{chain.Name} ({chain.ChainId}) does not answer");
+            return (chain.Name, Problem: (string?)$"{chain.Name} ({chain.ChainId}) does not answer");
         }));
         var problems = results.Where(r => r.Problem is not null).Select(r => r.Problem!).ToArray();
         var data = results.ToDictionary(r => r.Name, r => (object)(r.Problem is null ? "up" : "down"));
         return problems.Length == 0
             ? HealthCheckResult.Healthy($"{results.Length} chain(s) answer", data)
             : HealthCheckResult.Unhealthy(string.Join("; ", problems), data: data);
+    }
+
+    private async Task<string?> ForwarderProblemAsync(ConfiguredChain chain, CancellationToken ct)
+    {
+        // None yet is not a problem while nothing is forwarded (issue 7 makes forwarding the default, then it will be).
+        if (contracts.Forwarder(chain.ChainId) is not { } forwarder) return null;
+        if (_forwardersSeen.ContainsKey((chain.ChainId, forwarder))) return null;
+        var code = await chain.Endpoints.CallAsync((client, t) => client.RequestAsync("eth_getCode", [forwarder.ToChecksumString(), "latest"], ct: t), ct)
+            .WaitAsync(Timeout, ct);
+        if (code.GetString() is null or "0x") return $"{chain.Name} ({chain.ChainId}) has no contract at its forwarder {forwarder}";
+        _forwardersSeen[(chain.ChainId, forwarder)] = true;
+        return null;
     }
 }

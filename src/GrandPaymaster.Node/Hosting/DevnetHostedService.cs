@@ -13,7 +13,7 @@ namespace GrandPaymaster.Node.Hosting;
 /// (<see cref="DevnetContracts"/>), and stops the chains with the host.
 /// Registered before Akka so the chains answer before the node reports ready.
 /// </summary>
-public sealed class DevnetHostedService(IOptions<GpmOptions> options, IHttpClientFactory httpFactory, ILogger<DevnetHostedService> log)
+public sealed class DevnetHostedService(IOptions<GpmOptions> options, IHttpClientFactory httpFactory, ChainContracts contracts, ILogger<DevnetHostedService> log)
     : IHostedService, IAsyncDisposable
 {
     public static readonly BigInteger PoolWorkerFunding = 100 * DevnetFunder.Ether;
@@ -38,9 +38,10 @@ public sealed class DevnetHostedService(IOptions<GpmOptions> options, IHttpClien
                 .Append((wallets.Vault(chain.Spec.ChainId).Address, VaultFunding))
                 .ToArray();
             var sent = await DevnetFunder.FundAsync(rpc, chain.Spec.ChainId, AnvilDevAccounts.Key(0), targets, ct);
-            var contracts = await DevnetContracts.DeployAsync(rpc, chain.Spec.ChainId, wallets.Deployer(chain.Spec.ChainId), AnvilDevAccounts.Key(0), ct);
+            var deployed = await DevnetContracts.DeployAsync(rpc, chain.Spec.ChainId, wallets.Deployer(chain.Spec.ChainId), AnvilDevAccounts.Key(0), ct);
+            contracts.UseDeployed(chain.Spec.ChainId, deployed.Forwarder);
             log.LogInformation("Devnet {Name} (chain {ChainId}) at {Url}: {Funded} wallet(s) funded; forwarder {Forwarder}, SenderRecorder {Recorder}",
-                chain.Spec.Name, chain.Spec.ChainId, chain.RpcUrl, sent.Count, contracts.Forwarder, contracts.SenderRecorder);
+                chain.Spec.Name, chain.Spec.ChainId, chain.RpcUrl, sent.Count, deployed.Forwarder, deployed.SenderRecorder);
         }
     }
 

@@ -81,6 +81,12 @@ public sealed class ChainOptions
 
     /// <summary>Blocks on top of a receipt's block before it is settled: 0 on a devnet; set it per chain for real networks.</summary>
     public int ConfirmationDepth { get; set; }
+
+    /// <summary>
+    /// The ERC-2771 forwarder on this chain (its code is checked by readiness). Unset on a devnet: the one the devnet
+    /// deploys is used.
+    /// </summary>
+    public string? Forwarder { get; set; }
 }
 
 /// <summary>Local anvil chains started with the node (<c>scripts/build.sh run</c>).</summary>

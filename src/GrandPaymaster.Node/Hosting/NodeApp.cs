@@ -32,6 +32,7 @@ public static class NodeApp
         builder.Services.Configure<List<OperatorOptions>>(builder.Configuration.GetSection("Gpm:Admin:Operators"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton(new ChainContracts(gpm.EffectiveChains));
         builder.Services.AddSingleton(sp => new ChainRpcDirectory(gpm.EffectiveChains,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<PoolModeDirectory>();
