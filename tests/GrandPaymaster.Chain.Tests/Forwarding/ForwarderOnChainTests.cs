@@ -1,0 +1,85 @@
+using System.Numerics;
+using GrandPaymaster.Chain.Crypto;
+using GrandPaymaster.Chain.Devnet;
+using GrandPaymaster.Chain.Encoding;
+using GrandPaymaster.Chain.Forwarding;
+using GrandPaymaster.Chain.Rpc;
+using GrandPaymaster.Chain.Tests.Devnet;
+using GrandPaymaster.Chain.Transactions;
+using GrandPaymaster.Chain.Wallets;
+
+namespace GrandPaymaster.Chain.Tests.Forwarding;
+
+/// <summary>
+/// The deployed forwarder accepts what <see cref="ForwardRequest"/> signs: a user holding no ETH signs, another wallet
+/// pays, and the recipient counts the user, not the payer. A replay of the same request is refused by the chain.
+/// </summary>
+[Collection(AnvilCollection.Name)]
+public sealed class ForwarderOnChainTests(AnvilFixture anvil)
+{
+    private const long ChainId = 31338;
+
+    [Fact]
+    public async Task A_request_signed_by_a_user_without_ether_is_executed_with_the_user_as_sender_and_cannot_be_replayed()
+    {
+        var rpc = anvil.Rpc(anvil.ChainB);
+        var contracts = await DevnetContracts.DeployAsync(rpc, ChainId, new DevWallets("forwarder-on-chain").Deployer(ChainId), AnvilDevAccounts.Key(4));
+        var user = EthKey.Generate(new Random(2771));
+        var relayer = AnvilDevAccounts.Key(3);
+        var head = await rpc.GetBlockByNumberAsync(BlockTag.Latest) ?? throw new InvalidOperationException("no head");
+        var request = new ForwardRequest(user.Address, contracts.SenderRecorder, BigInteger.Zero, 100_000, BigInteger.Zero,
+            (ulong)head.Timestamp.ToUnixTimeSeconds() + 3_600, Call("record(bytes)", [.. Word(32), .. Bytes("hello"u8.ToArray())]));
+        var signature = Sign(user, request.Digest(ForwarderDomain.For(ChainId, contracts.Forwarder)));
+        var execute = Execute(request, signature);
+
+        var sent = await SendAsync(rpc, relayer, contracts.Forwarder, execute);
+
+        Assert.True(sent.Succeeded);
+        Assert.Equal(BigInteger.One, await CallsOfAsync(rpc, contracts.SenderRecorder, user.Address));
+        Assert.Equal(BigInteger.Zero, await CallsOfAsync(rpc, contracts.SenderRecorder, relayer.Address));
+        Assert.Equal(BigInteger.Zero, await rpc.GetBalanceAsync(user.Address.ToChecksumString()));
+        await Assert.ThrowsAnyAsync<RpcException>(() =>
+            rpc.EstimateGasAsync(new CallRequest(contracts.Forwarder.ToChecksumString(), execute, relayer.Address.ToChecksumString())));
+    }
+
+    private static async Task<TransactionReceipt> SendAsync(EthRpcClient rpc, EthKey from, EthAddress to, byte[] data)
+    {
+        var nonce = await rpc.GetTransactionCountAsync(from.Address.ToChecksumString(), BlockTag.Pending);
+        var tx = new Eip1559Transaction(ChainId, nonce, 1_000_000_000, 100_000_000_000, 500_000, to, BigInteger.Zero, data).Sign(from);
+        await rpc.SendRawTransactionAsync(tx.Raw);
+        return await DevnetFunder.WaitForReceiptAsync(rpc, tx.TxHashHex);
+    }
+
+    private static async Task<BigInteger> CallsOfAsync(EthRpcClient rpc, EthAddress recorder, EthAddress who) =>
+        new(await rpc.CallAsync(new CallRequest(recorder.ToChecksumString(), Call("calls(address)", Word(who)))), isUnsigned: true, isBigEndian: true);
+
+    // ---- a small hand-written ABI encoder: independent of the code under test
+
+    /// <summary>execute((address from,address to,uint256 value,uint256 gas,uint48 deadline,bytes data,bytes signature)).</summary>
+    private static byte[] Execute(ForwardRequest r, byte[] signature)
+    {
+        var data = Bytes(r.Data);
+        var sig = Bytes(signature);
+        byte[] tuple = [.. Word(r.From), .. Word(r.To), .. Word(r.Value), .. Word(r.Gas), .. Word(r.Deadline), .. Word(7 * 32), .. Word(7 * 32 + data.Length), .. data, .. sig];
+        return Call("execute((address,address,uint256,uint256,uint48,bytes,bytes))", [.. Word(32), .. tuple]);
+    }
+
+    private static byte[] Call(string signature, byte[] arguments) => [.. Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes(signature))[..4], .. arguments];
+
+    /// <summary>A dynamic <c>bytes</c> value: its length, then the bytes padded to whole words (the offset is the caller's).</summary>
+    private static byte[] Bytes(byte[] value) => [.. Word(value.Length), .. value, .. new byte[(32 - value.Length % 32) % 32]];
+
+    private static byte[] Word(EthAddress address) => [.. new byte[12], .. address.ToArray()];
+
+    private static byte[] Word(BigInteger value)
+    {
+        var bytes = value.ToByteArray(isUnsigned: true, isBigEndian: true);
+        return [.. new byte[32 - bytes.Length], .. bytes];
+    }
+
+    private static byte[] Sign(EthKey key, byte[] digest)
+    {
+        var s = key.Sign(digest);
+        return [.. Word(s.R), .. Word(s.S), (byte)(27 + s.RecoveryId)];
+    }
+}
