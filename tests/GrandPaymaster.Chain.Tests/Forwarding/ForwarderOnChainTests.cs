@@ -24,8 +24,9 @@ public sealed class ForwarderOnChainTests(AnvilFixture anvil)
     {
         var rpc = anvil.Rpc(anvil.ChainB);
         var contracts = await DevnetContracts.DeployAsync(rpc, ChainId, new DevWallets("forwarder-on-chain").Deployer(ChainId), AnvilDevAccounts.Key(4));
-        var user = EthKey.Generate(new Random(2771));
+        var user = EthKey.Generate(new Random(77_2771)); // a seed no other test of this chain funds
         var relayer = AnvilDevAccounts.Key(3);
+        Assert.Equal(BigInteger.Zero, await rpc.GetBalanceAsync(user.Address.ToChecksumString()));
         var head = await rpc.GetBlockByNumberAsync(BlockTag.Latest) ?? throw new InvalidOperationException("no head");
         var request = new ForwardRequest(user.Address, contracts.SenderRecorder, BigInteger.Zero, 100_000, BigInteger.Zero,
             (ulong)head.Timestamp.ToUnixTimeSeconds() + 3_600, Call("record(bytes)", [.. Word(32), .. Bytes("hello"u8.ToArray())]));
