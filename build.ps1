@@ -13,32 +13,23 @@ $anvilBin = Join-Path $anvilDir 'node_modules/@foundry-rs/anvil-linux-amd64/bin/
 $nodeDll = Join-Path $root "src/GrandPaymaster.Node/bin/$configuration/net10.0/GrandPaymaster.Node.dll"
 $nodeRoot = Join-Path $root 'src/GrandPaymaster.Node'
 
-function Install-Anvil {
-    $lock = Join-Path $root 'scripts/devnet/package-lock.json'
-    $installedLock = Join-Path $anvilDir 'package-lock.json'
-    if ((Test-Path $anvilBin) -and (Test-Path $installedLock) -and
+# Installs the packages pinned by $Source/package-lock.json into the git-ignored $Dir, once (again only when the lock changes).
+function Install-NpmTools([string]$Dir, [string]$Source, [string]$Marker, [string]$What) {
+    $lock = Join-Path $Source 'package-lock.json'
+    $installedLock = Join-Path $Dir 'package-lock.json'
+    if ((Test-Path (Join-Path $Dir $Marker)) -and (Test-Path $installedLock) -and
         ((Get-FileHash $lock).Hash -eq (Get-FileHash $installedLock).Hash)) { return }
-    Write-Host 'Installing anvil into .tools/anvil (once)...'
-    New-Item -ItemType Directory -Force -Path $anvilDir | Out-Null
-    Copy-Item (Join-Path $root 'scripts/devnet/package.json'), $lock -Destination $anvilDir
-    Push-Location $anvilDir
-    try { npm ci --no-audit --no-fund --loglevel=error; if ($LASTEXITCODE) { throw 'npm ci failed' } } finally { Pop-Location }
+    Write-Host "Installing $What into $Dir (once)..."
+    New-Item -ItemType Directory -Force -Path $Dir | Out-Null
+    Copy-Item (Join-Path $Source 'package.json'), $lock -Destination $Dir
+    Push-Location $Dir
+    try { npm ci --no-audit --no-fund --loglevel=error; if ($LASTEXITCODE) { throw "installing $What failed" } } finally { Pop-Location }
 }
 
 $contractTools = Join-Path $root '.tools/contracts'
 $contractsDir = Join-Path $root 'src/GrandPaymaster.Contracts'
-
-function Install-ContractTools {
-    $lock = Join-Path $contractsDir 'package-lock.json'
-    $installedLock = Join-Path $contractTools 'package-lock.json'
-    if ((Test-Path (Join-Path $contractTools 'node_modules/solc')) -and (Test-Path $installedLock) -and
-        ((Get-FileHash $lock).Hash -eq (Get-FileHash $installedLock).Hash)) { return }
-    Write-Host 'Installing solc-js and OpenZeppelin into .tools/contracts (once)...'
-    New-Item -ItemType Directory -Force -Path $contractTools | Out-Null
-    Copy-Item (Join-Path $contractsDir 'package.json'), $lock -Destination $contractTools
-    Push-Location $contractTools
-    try { npm ci --no-audit --no-fund --loglevel=error; if ($LASTEXITCODE) { throw 'npm ci failed' } } finally { Pop-Location }
-}
+function Install-Anvil { Install-NpmTools $anvilDir (Join-Path $root 'scripts/devnet') 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil' 'anvil' }
+function Install-ContractTools { Install-NpmTools $contractTools $contractsDir 'node_modules/solc' 'solc-js and OpenZeppelin' }
 
 function Build-Solution {
     dotnet build (Join-Path $root 'GrandPaymaster.sln') -c $configuration -nologo -v:quiet

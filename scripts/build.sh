@@ -18,31 +18,29 @@ need() {
   command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' is required ($2)" >&2; exit 1; }
 }
 
-# anvil comes from npm (pinned by scripts/devnet/package-lock.json) into the git-ignored .tools/.
-install_anvil() {
-  if [[ -x "$anvil_bin" ]] && cmp -s "$root/scripts/devnet/package-lock.json" "$anvil_dir/package-lock.json"; then
+# npm_tools DIR SOURCE MARKER WHAT: installs the packages pinned by SOURCE/package-lock.json into the git-ignored DIR,
+# once (again only when the lock changes); MARKER is a path under DIR that exists once installed.
+npm_tools() {
+  local dir="$1" source="$2" marker="$3" what="$4"
+  if [[ -e "$dir/$marker" ]] && cmp -s "$source/package-lock.json" "$dir/package-lock.json"; then
     return
   fi
   need npm "install Node.js 20+ with npm"
-  echo "Installing anvil into .tools/anvil (once)..."
-  mkdir -p "$anvil_dir"
-  cp "$root/scripts/devnet/package.json" "$root/scripts/devnet/package-lock.json" "$anvil_dir/"
-  (cd "$anvil_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  "$anvil_bin" --version | head -n1
+  echo "Installing $what into ${dir#"$root/"} (once)..."
+  mkdir -p "$dir"
+  cp "$source/package.json" "$source/package-lock.json" "$dir/"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || { echo "error: installing $what failed" >&2; exit 1; }
 }
 
-# solc-js and OpenZeppelin come from npm (pinned by src/GrandPaymaster.Contracts/package-lock.json) into .tools/contracts.
+install_anvil() {
+  npm_tools "$anvil_dir" "$root/scripts/devnet" "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" anvil
+}
+
+# solc-js and OpenZeppelin for the contracts (src/GrandPaymaster.Contracts/package-lock.json).
 contract_tools="$root/.tools/contracts"
 contracts_dir="$root/src/GrandPaymaster.Contracts"
 install_contract_tools() {
-  if [[ -d "$contract_tools/node_modules/solc" ]] && cmp -s "$contracts_dir/package-lock.json" "$contract_tools/package-lock.json"; then
-    return
-  fi
-  need npm "install Node.js 20+ with npm"
-  echo "Installing solc-js and OpenZeppelin into .tools/contracts (once)..."
-  mkdir -p "$contract_tools"
-  cp "$contracts_dir/package.json" "$contracts_dir/package-lock.json" "$contract_tools/"
-  (cd "$contract_tools" && npm ci --no-audit --no-fund --loglevel=error)
+  npm_tools "$contract_tools" "$contracts_dir" "node_modules/solc" "solc-js and OpenZeppelin"
 }
 
 restore_build() {
