@@ -6,6 +6,7 @@ using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Chain.Tests.Devnet;
 using GrandPaymaster.Chain.Transactions;
 using GrandPaymaster.Contracts;
+using static GrandPaymaster.Chain.Tests.Contracts.TestAbi;
 
 namespace GrandPaymaster.Chain.Tests.Contracts;
 
@@ -61,13 +62,13 @@ public sealed class ContractArtifactTests(AnvilFixture anvil)
         var recipient = await DeployAsync(rpc, deployer, 1, [.. ContractArtifact.SenderRecorder.Bytecode, .. Word(forwarder)]);
 
         // eip712Domain() → (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, …)
-        var domain = await rpc.CallAsync(new CallRequest(forwarder.ToChecksumString(), Selector("eip712Domain()")));
+        var domain = await rpc.CallAsync(new CallRequest(forwarder.ToChecksumString(), Call("eip712Domain()", [])));
         Assert.Equal("GrandPaymasterForwarder", AbiString(domain, 1));
         Assert.Equal("1", AbiString(domain, 2));
         Assert.Equal(new BigInteger(ChainId), new BigInteger(domain.AsSpan(3 * 32, 32), isUnsigned: true, isBigEndian: true));
         Assert.Equal(Word(forwarder), domain.AsSpan(4 * 32, 32).ToArray());
 
-        var trusted = await rpc.CallAsync(new CallRequest(recipient.ToChecksumString(), Selector("trustedForwarder()")));
+        var trusted = await rpc.CallAsync(new CallRequest(recipient.ToChecksumString(), Call("trustedForwarder()", [])));
         Assert.Equal(Word(forwarder), trusted);
     }
 
@@ -79,10 +80,6 @@ public sealed class ContractArtifactTests(AnvilFixture anvil)
         Assert.True(receipt.Succeeded, "deployment reverted");
         return EthAddress.Parse(receipt.ContractAddress!);
     }
-
-    private static byte[] Selector(string signature) => Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes(signature))[..4];
-
-    private static byte[] Word(EthAddress address) => [.. new byte[12], .. address.ToArray()];
 
     /// <summary>The dynamic string at head slot <paramref name="slot"/> of an ABI-encoded tuple.</summary>
     private static string AbiString(byte[] data, int slot)

@@ -7,6 +7,7 @@ using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Chain.Tests.Devnet;
 using GrandPaymaster.Chain.Transactions;
 using GrandPaymaster.Chain.Wallets;
+using static GrandPaymaster.Chain.Tests.Contracts.TestAbi;
 
 namespace GrandPaymaster.Chain.Tests.Forwarding;
 
@@ -54,8 +55,6 @@ public sealed class ForwarderOnChainTests(AnvilFixture anvil)
     private static async Task<BigInteger> CallsOfAsync(EthRpcClient rpc, EthAddress recorder, EthAddress who) =>
         new(await rpc.CallAsync(new CallRequest(recorder.ToChecksumString(), Call("calls(address)", Word(who)))), isUnsigned: true, isBigEndian: true);
 
-    // ---- a small hand-written ABI encoder: independent of the code under test
-
     /// <summary>execute((address from,address to,uint256 value,uint256 gas,uint48 deadline,bytes data,bytes signature)).</summary>
     private static byte[] Execute(ForwardRequest r, byte[] signature)
     {
@@ -65,22 +64,5 @@ public sealed class ForwarderOnChainTests(AnvilFixture anvil)
         return Call("execute((address,address,uint256,uint256,uint48,bytes,bytes))", [.. Word(32), .. tuple]);
     }
 
-    private static byte[] Call(string signature, byte[] arguments) => [.. Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes(signature))[..4], .. arguments];
-
-    /// <summary>A dynamic <c>bytes</c> value: its length, then the bytes padded to whole words (the offset is the caller's).</summary>
-    private static byte[] Bytes(byte[] value) => [.. Word(value.Length), .. value, .. new byte[(32 - value.Length % 32) % 32]];
-
-    private static byte[] Word(EthAddress address) => [.. new byte[12], .. address.ToArray()];
-
-    private static byte[] Word(BigInteger value)
-    {
-        var bytes = value.ToByteArray(isUnsigned: true, isBigEndian: true);
-        return [.. new byte[32 - bytes.Length], .. bytes];
-    }
-
-    private static byte[] Sign(EthKey key, byte[] digest)
-    {
-        var s = key.Sign(digest);
-        return [.. Word(s.R), .. Word(s.S), (byte)(27 + s.RecoveryId)];
-    }
+    private static byte[] Sign(EthKey key, byte[] digest) => Signature(key.Sign(digest));
 }
