@@ -108,7 +108,15 @@ public sealed class EthRpcClient
         Qty(r, "effectiveGasPrice"),
         Qty(r, "cumulativeGasUsed"),
         Qty(r, "status") == BigInteger.One,
-        OptStr(r, "type") is { } type ? (int)Hex.ParseQuantity(type) : 0);
+        OptStr(r, "type") is { } type ? (int)Hex.ParseQuantity(type) : 0,
+        r.TryGetProperty("logs", out var logs) && logs.ValueKind == JsonValueKind.Array ? logs.EnumerateArray().Select(ReadLog).ToArray() : []);
+
+    private static ReceiptLog ReadLog(JsonElement log) => new(
+        Str(log, "address"),
+        log.TryGetProperty("topics", out var topics) && topics.ValueKind == JsonValueKind.Array
+            ? topics.EnumerateArray().Select(t => t.GetString() ?? throw new FormatException("null topic")).ToArray()
+            : [],
+        OptStr(log, "data") ?? "0x");
 
     /// <summary>The block's header and transaction hashes, or null when it does not exist yet.</summary>
     public async Task<BlockHeader?> GetBlockByNumberAsync(BlockTag block, CancellationToken ct = default)

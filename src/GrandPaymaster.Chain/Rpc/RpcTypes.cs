@@ -44,11 +44,15 @@ public sealed record TransactionReceipt(
     BigInteger EffectiveGasPrice,
     BigInteger CumulativeGasUsed,
     bool Succeeded,
-    int Type)
+    int Type,
+    IReadOnlyList<ReceiptLog>? Logs = null)
 {
     /// <summary>What the sender paid in wei for this transaction.</summary>
     public BigInteger Cost => GasUsed * EffectiveGasPrice;
 }
+
+/// <summary>An event a mined transaction emitted: the emitting contract, its topics and data (hex).</summary>
+public sealed record ReceiptLog(string Address, IReadOnlyList<string> Topics, string Data);
 
 /// <summary>The header fields of a block we use, plus its transaction hashes.</summary>
 public sealed record BlockHeader(

@@ -14,6 +14,14 @@ public sealed class AnvilFixture : IAsyncLifetime
 
     public EthRpcClient Rpc(DevnetChain chain, TimeSpan? timeout = null) => new(Http, chain.RpcUrl, timeout);
 
+    /// <summary>Puts runtime code at a fresh address (no compiler needed).</summary>
+    public async Task<GrandPaymaster.Chain.Crypto.EthAddress> SetCodeAsync(DevnetChain chain, string runtimeCode)
+    {
+        var address = GrandPaymaster.Chain.Crypto.EthKey.Generate().Address;
+        await Rpc(chain).RequestAsync("anvil_setCode", [address.ToChecksumString(), runtimeCode]);
+        return address;
+    }
+
     public async Task InitializeAsync() =>
         Launcher = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts(), Http);
 
