@@ -5,6 +5,7 @@
 #   scripts/build.sh devnet  start only the two local anvil chains, until Ctrl-C
 #   scripts/build.sh bench   run the benchmarks and print their figures
 #   scripts/build.sh contracts  compile the Solidity contracts into the committed artifacts (needs Node.js)
+#   scripts/build.sh sign KEY < quote.json  sign a quote's forwardRequest with a user's key (ethers), print the signature
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +44,13 @@ install_contract_tools() {
   npm_tools "$contract_tools" "$contracts_dir" "node_modules/solc" "solc-js and OpenZeppelin"
 }
 
+# ethers, for signing a forwarded request as a user's wallet would (scripts/signer; the README walk-through uses it).
+signer_dir="$root/scripts/signer"
+signer_tools="$root/.tools/signer"
+install_signer() {
+  npm_tools "$signer_tools" "$signer_dir" "node_modules/ethers" "ethers (request signer)"
+}
+
 restore_build() {
   need dotnet "install the .NET 10 SDK"
   dotnet build "$root/GrandPaymaster.sln" -c "$configuration" -nologo -v:quiet
@@ -65,10 +73,12 @@ summarize_tests() {
 
 export GPM_ANVIL="$anvil_bin"
 export GPM_CONTRACT_TOOLS="$contract_tools"
+export GPM_SIGNER_TOOLS="$signer_tools"
 
 case "${1:-}" in
   run)
     install_anvil
+    install_signer
     restore_build
     exec dotnet "$root/src/GrandPaymaster.Node/bin/$configuration/net10.0/GrandPaymaster.Node.dll" \
       --contentRoot "$root/src/GrandPaymaster.Node" --Gpm:Devnet:Enabled=true --Gpm:Persistence:DataDirectory="$root/data" "${@:2}"
@@ -76,6 +86,7 @@ case "${1:-}" in
   test)
     install_anvil
     install_contract_tools
+    install_signer
     restore_build
     results="$root/TestResults"
     rm -rf "$results"
@@ -103,8 +114,13 @@ case "${1:-}" in
     need node "install Node.js 20+"
     node "$contracts_dir/compile.js" "${@:2}"
     ;;
+  sign)
+    install_signer >&2
+    need node "install Node.js 20+"
+    node "$signer_dir/sign-forward-request.js" "${@:2}"
+    ;;
   *)
-    echo "usage: scripts/build.sh run|test|devnet|bench|contracts [args...]" >&2
+    echo "usage: scripts/build.sh run|test|devnet|bench|contracts|sign [args...]" >&2
     exit 2
     ;;
 esac

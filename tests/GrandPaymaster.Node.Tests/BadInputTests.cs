@@ -83,10 +83,10 @@ public sealed class BadInputTests(NodeFixture fixture)
         {
             if (_setup is not null) return _setup;
             var client = fixture.Client;
-            var (dappId, apiKey) = await client.RegisterDappAsync("bad-input");
+            var (dappId, apiKey) = await client.RegisterDappAsync("bad-input", directCalls: [(31337, Target)]);
             await client.DepositAsync(dappId, "USDT", "100000000");
-            var (_, otherKey) = await client.RegisterDappAsync("someone-else");
-            var body = new { chainId = 31337, sender = Sender, to = Target, gasLimit = "50000", feeToken = "USDT" };
+            var (_, otherKey) = await client.RegisterDappAsync("someone-else", directCalls: [(31337, Target)]);
+            var body = new { chainId = 31337, sender = Sender, to = Target, gasLimit = "50000", feeToken = "USDT", callType = "direct" };
             var expired = await QuoteIdAsync(client, apiKey, body);
             var foreign = await QuoteIdAsync(client, otherKey, body);
             await Task.Delay(NodeFixture.QuoteValidity + TimeSpan.FromMilliseconds(500));

@@ -24,13 +24,13 @@ public sealed class CrashRecoveryTests : SingleChain
         {
             await first.WaitForReadyAsync(TimeSpan.FromSeconds(60));
             var client = new PaymasterClient(first.Http);
-            (var dappId, apiKey) = await client.RegisterDappAsync(surchargeBps: 2_000);
+            (var dappId, apiKey) = await client.RegisterDappAsync(surchargeBps: 2_000, directCalls: [(31337, "0x2222222222222222222222222222222222222222")]);
             await client.DepositAsync(dappId, "USDT", "50000000");
 
             // Blocks stop being mined: the relayed transaction stays pending while the node dies.
             await Rpc.RequestAsync("evm_setAutomine", [false]);
             using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111",
-                to = "0x2222222222222222222222222222222222222222", gasLimit = "60000", feeToken = "USDT" });
+                to = "0x2222222222222222222222222222222222222222", gasLimit = "60000", feeToken = "USDT", callType = "direct" });
             var quote = await PaymasterClient.ExpectAsync(quoteResponse, HttpStatusCode.Created);
             quoteId = quote.GetProperty("quoteId").GetString()!;
             hold = BigInteger.Parse(quote.GetProperty("maxFee").GetString()!, CultureInfo.InvariantCulture);

@@ -20,12 +20,12 @@ public sealed class DroppedTransactionTests : SingleChain
         await using var node = await TestNode.StartAsync(DataDirectory, TestNode.ChainsOf(Chains), "--Gpm:Pools:RebroadcastAfter=00:00:01");
         await node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60));
         var client = node.Client;
-        var (dappId, apiKey) = await client.RegisterDappAsync();
+        var (dappId, apiKey) = await client.RegisterDappAsync(directCalls: [(31337, "0x2222222222222222222222222222222222222222")]);
         await client.DepositAsync(dappId, "USDT", "10000000");
         await Rpc.RequestAsync("evm_setAutomine", [false]);
 
         using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111",
-            to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT" });
+            to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT", callType = "direct" });
         var quoteId = (await PaymasterClient.ExpectAsync(quoteResponse, HttpStatusCode.Created)).GetProperty("quoteId").GetString()!;
         using var execute = await client.ExecuteAsync(apiKey, quoteId, "dropped-key");
         var txHash = (await PaymasterClient.ExpectAsync(execute, HttpStatusCode.Accepted)).GetProperty("txHash").GetString()!;

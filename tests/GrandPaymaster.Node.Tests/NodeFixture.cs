@@ -6,13 +6,16 @@ using GrandPaymaster.Chain.Rpc;
 namespace GrandPaymaster.Node.Tests;
 
 /// <summary>Two anvil chains and one node on them, shared by the tests of a collection.</summary>
-public sealed class NodeFixture : IAsyncLifetime
+public class NodeFixture : IAsyncLifetime
 {
     /// <summary>Runtime code <c>PUSH1 1 PUSH1 0 SSTORE STOP</c>: a call that really spends gas (a storage write).</summary>
     public const string StoreOneCode = "0x6001600055" + "00";
 
     /// <summary>Short, so a test can watch a quote expire; the flows execute right after quoting.</summary>
     public static readonly TimeSpan QuoteValidity = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long this fixture's quotes (and forwarded requests' deadlines) last.</summary>
+    protected virtual TimeSpan Validity => QuoteValidity;
 
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-flow-" + Guid.NewGuid().ToString("N"));
 
@@ -45,7 +48,8 @@ public sealed class NodeFixture : IAsyncLifetime
                 [(wallets.PoolWorker(chain.Spec.ChainId, 0).Address, 100 * DevnetFunder.Ether), (wallets.PoolWorker(chain.Spec.ChainId, 1).Address, 100 * DevnetFunder.Ether)]);
         }
 
-        Node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(Chains), $"--Gpm:Quotes:Validity={QuoteValidity}");
+        await TestContracts.DeployAsync(Chains, ChainHttp);
+        Node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(Chains), $"--Gpm:Quotes:Validity={Validity}");
         await Node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60));
     }
 
@@ -57,6 +61,18 @@ public sealed class NodeFixture : IAsyncLifetime
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (Directory.Exists(_dataDirectory)) Directory.Delete(_dataDirectory, recursive: true);
     }
+}
+
+/// <summary>A node whose quotes last 60 s: time for a user's ten requests to be mined one after the other.</summary>
+public sealed class LongQuotesFixture : NodeFixture
+{
+    protected override TimeSpan Validity => TimeSpan.FromSeconds(60);
+}
+
+[CollectionDefinition(Name)]
+public sealed class LongQuotesCollection : ICollectionFixture<LongQuotesFixture>
+{
+    public const string Name = "node with long quotes";
 }
 
 [CollectionDefinition(Name)]

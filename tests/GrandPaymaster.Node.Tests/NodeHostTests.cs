@@ -22,8 +22,11 @@ public sealed class NodeHostTests : IAsyncLifetime
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-node-test-" + Guid.NewGuid().ToString("N"));
     private DevnetLauncher _chains = null!;
 
-    public async Task InitializeAsync() =>
+    public async Task InitializeAsync()
+    {
         _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts(), _http);
+        await TestContracts.DeployAsync(_chains, _http);
+    }
 
     [Fact]
     public async Task Ready_answers_200_once_the_node_is_up_the_journal_answers_and_every_chain_answers()

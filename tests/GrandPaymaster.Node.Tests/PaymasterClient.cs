@@ -12,11 +12,21 @@ public sealed class PaymasterClient(HttpClient http)
 
     public HttpClient Http => http;
 
-    public async Task<(string DappId, string ApiKey)> RegisterDappAsync(string name = "Acme", int surchargeBps = 3_000)
+    /// <summary>Registers a dApp; <paramref name="directCalls"/> are targets its calls may reach straight from a pool wallet (<c>callType: direct</c>).</summary>
+    public async Task<(string DappId, string ApiKey)> RegisterDappAsync(string name = "Acme", int surchargeBps = 3_000,
+        IEnumerable<(long ChainId, string Target)>? directCalls = null)
     {
         using var response = await SendAsync(HttpMethod.Post, "/admin/v1/dapps", new { name, surchargeBps }, bearer: OperatorToken);
         var json = await ExpectAsync(response, HttpStatusCode.Created);
-        return (json.GetProperty("dappId").GetString()!, json.GetProperty("apiKey").GetString()!);
+        var dappId = json.GetProperty("dappId").GetString()!;
+        foreach (var (chainId, target) in directCalls ?? []) await AllowDirectCallAsync(dappId, chainId, target);
+        return (dappId, json.GetProperty("apiKey").GetString()!);
+    }
+
+    public async Task<JsonElement> AllowDirectCallAsync(string dappId, long chainId, string target, string reason = "test target without ERC-2771")
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/direct-calls", new { chainId, target, reason }, bearer: OperatorToken);
+        return await ExpectAsync(response, HttpStatusCode.OK);
     }
 
     public async Task<JsonElement> DepositAsync(string dappId, string token, string amount)

@@ -10,7 +10,7 @@ public sealed class PoolAdminTests(NodeFixture fixture)
     public async Task A_pool_paused_by_an_operator_refuses_quotes_at_once_and_serves_again_when_resumed()
     {
         var client = fixture.Client;
-        var (_, apiKey) = await client.RegisterDappAsync();
+        var (_, apiKey) = await client.RegisterDappAsync(directCalls: [(31338, "0x2222222222222222222222222222222222222222")]);
         try
         {
             var paused = await SetModeAsync(client, new { mode = "paused", reason = "planned node upgrade" });
@@ -57,7 +57,7 @@ public sealed class PoolAdminTests(NodeFixture fixture)
     public async Task The_pools_view_reports_each_pools_transactions_workers_and_receipt_scan_and_needs_a_token()
     {
         var client = fixture.Client;
-        var (dappId, apiKey) = await client.RegisterDappAsync();
+        var (dappId, apiKey) = await client.RegisterDappAsync(directCalls: [(31338, "0x2222222222222222222222222222222222222222")]);
         await client.DepositAsync(dappId, "USDT", "1000000000");
         using var quote = await QuoteAsync(client, apiKey);
         var quoteId = (await PaymasterClient.ExpectAsync(quote, HttpStatusCode.Created)).GetProperty("quoteId").GetString()!;
@@ -96,5 +96,5 @@ public sealed class PoolAdminTests(NodeFixture fixture)
 
     private static Task<HttpResponseMessage> QuoteAsync(PaymasterClient client, string apiKey) =>
         client.QuoteAsync(apiKey, new { chainId = 31338, sender = "0x1111111111111111111111111111111111111111",
-            to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT" });
+            to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT", callType = "direct" });
 }

@@ -7,7 +7,7 @@ namespace GrandPaymaster.Node.Tests;
 public sealed class ReadmeWalkthroughTests(NodeFixture fixture)
 {
     [Fact]
-    public async Task The_readme_walkthrough_registers_funds_quotes_executes_and_sees_the_tx_settled_and_mined()
+    public async Task The_readme_walkthrough_registers_funds_quotes_signs_executes_and_sees_the_user_counted_by_the_recipient()
     {
         var script = WalkthroughScript();
         var workDirectory = Directory.CreateTempSubdirectory("gpm-walkthrough-").FullName;
@@ -21,6 +21,7 @@ public sealed class ReadmeWalkthroughTests(NodeFixture fixture)
                 ["BASE"] = fixture.Node.Http.BaseAddress!.ToString().TrimEnd('/'),
                 ["RPC"] = fixture.Chains.Chains.Single(c => c.Spec.ChainId == 31337).RpcUrl.ToString(),
                 ["GPM_TOKEN"] = PaymasterClient.OperatorToken,
+                ["GPM_REPO"] = Path.GetDirectoryName(FindUp("README.md"))!,
             },
         };
 
@@ -35,6 +36,9 @@ public sealed class ReadmeWalkthroughTests(NodeFixture fixture)
         Assert.Contains("\"status\":\"settled\"", text);
         Assert.Contains("\"stage\":\"confirmed\"", text);
         Assert.Contains("\"status\":\"0x1\"", text); // anvil's receipt: mined and succeeded
+        Assert.Contains("\"callType\":\"forwarded\"", text);
+        // SenderRecorder.calls(user) read from anvil: the recipient counted the user who signed, once.
+        Assert.Contains("\"result\":\"0x0000000000000000000000000000000000000000000000000000000000000001\"", text);
         var apiKey = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(workDirectory, "dapp.json"))).RootElement.GetProperty("apiKey").GetString()!;
         LedgerLaw.AssertHolds(await fixture.Client.BalancesAsync(apiKey));
         Directory.Delete(workDirectory, recursive: true);

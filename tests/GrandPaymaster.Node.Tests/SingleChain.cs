@@ -22,6 +22,7 @@ public abstract class SingleChain : IAsyncLifetime
         var wallets = new DevWallets("grand-paymaster-devnet");
         await DevnetFunder.FundAsync(Rpc, 31337, AnvilDevAccounts.Key(0),
             [(wallets.PoolWorker(31337, 0).Address, 10 * DevnetFunder.Ether), (wallets.PoolWorker(31337, 1).Address, 10 * DevnetFunder.Ether)]);
+        await TestContracts.DeployAsync(Rpc, 31337);
     }
 
     public async Task DisposeAsync()

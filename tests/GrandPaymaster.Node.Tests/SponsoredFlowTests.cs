@@ -22,8 +22,9 @@ public sealed class SponsoredFlowTests(NodeFixture fixture)
         var (dappId, apiKey) = await client.RegisterDappAsync(surchargeBps: 2_500);
         await client.DepositAsync(dappId, token, deposit);
         var target = await fixture.DeployStoreOneAsync(chainId);
+        await client.AllowDirectCallAsync(dappId, chainId, target);
 
-        using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId, sender = "0x1111111111111111111111111111111111111111", to = target, data = "0x", gasLimit = "120000", feeToken = token });
+        using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId, sender = "0x1111111111111111111111111111111111111111", to = target, data = "0x", gasLimit = "120000", feeToken = token, callType = "direct" });
         var quote = await PaymasterClient.ExpectAsync(quoteResponse, HttpStatusCode.Created);
         var quoteId = quote.GetProperty("quoteId").GetString()!;
         var hold = BigInteger.Parse(quote.GetProperty("maxFee").GetString()!, CultureInfo.InvariantCulture);
@@ -66,7 +67,8 @@ public sealed class SponsoredFlowTests(NodeFixture fixture)
         var (dappId, apiKey) = await client.RegisterDappAsync();
         await client.DepositAsync(dappId, "USDT", "100000000");
         var target = await fixture.DeployStoreOneAsync(31337);
-        using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = target, feeToken = "USDT" });
+        await client.AllowDirectCallAsync(dappId, 31337, target);
+        using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = target, feeToken = "USDT", callType = "direct" });
         var quoteId = (await PaymasterClient.ExpectAsync(quoteResponse, HttpStatusCode.Created)).GetProperty("quoteId").GetString()!;
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ =>
@@ -91,13 +93,13 @@ public sealed class SponsoredFlowTests(NodeFixture fixture)
     public async Task Without_a_gas_limit_the_call_is_simulated_and_a_reverting_call_is_refused()
     {
         var client = fixture.Client;
-        var (_, apiKey) = await client.RegisterDappAsync();
         var storeOne = await fixture.DeployStoreOneAsync(31337);
         var reverts = await fixture.DeployAsync(31337, "0x60006000fd"); // PUSH1 0 PUSH1 0 REVERT
+        var (_, apiKey) = await client.RegisterDappAsync(directCalls: [(31337, storeOne), (31337, reverts)]);
         var expected = await fixture.Rpc(31337).EstimateGasAsync(new Chain.Rpc.CallRequest(storeOne));
 
-        using var simulated = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = storeOne, feeToken = "VCN" });
-        using var reverted = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = reverts, feeToken = "VCN" });
+        using var simulated = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = storeOne, feeToken = "VCN", callType = "direct" });
+        using var reverted = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = reverts, feeToken = "VCN", callType = "direct" });
 
         var quote = await PaymasterClient.ExpectAsync(simulated, HttpStatusCode.Created);
         Assert.Equal(expected.ToString(CultureInfo.InvariantCulture), quote.GetProperty("breakdown").GetProperty("gasLimit").GetString());
@@ -109,7 +111,7 @@ public sealed class SponsoredFlowTests(NodeFixture fixture)
     public async Task A_broadcast_the_chain_refuses_releases_the_hold_and_answers_relay_failed()
     {
         var client = fixture.Client;
-        var (dappId, apiKey) = await client.RegisterDappAsync();
+        var (dappId, apiKey) = await client.RegisterDappAsync(directCalls: [(31338, "0x2222222222222222222222222222222222222222")]);
         await client.DepositAsync(dappId, "USDT", "100000000");
         var rpc = fixture.Rpc(31338);
         var workers = new DevWallets("grand-paymaster-devnet");
@@ -121,7 +123,7 @@ public sealed class SponsoredFlowTests(NodeFixture fixture)
             // Empty pool wallets: the node refuses the transaction for insufficient funds.
             foreach (var address in addresses) await rpc.RequestAsync("anvil_setBalance", [address, "0x0"]);
             using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId = 31338, sender = "0x1111111111111111111111111111111111111111",
-                to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT" });
+                to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT", callType = "direct" });
             var quoteId = (await PaymasterClient.ExpectAsync(quoteResponse, HttpStatusCode.Created)).GetProperty("quoteId").GetString()!;
 
             using var execute = await client.ExecuteAsync(apiKey, quoteId, "refused-key");

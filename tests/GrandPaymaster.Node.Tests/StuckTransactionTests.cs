@@ -68,11 +68,11 @@ public sealed class StuckTransactionTests : SingleChain
         Func<BigInteger, BigInteger> baseFeeAbove)
     {
         var client = node.Client;
-        var (dappId, apiKey) = await client.RegisterDappAsync();
+        var (dappId, apiKey) = await client.RegisterDappAsync(directCalls: [(31337, "0x2222222222222222222222222222222222222222")]);
         await client.DepositAsync(dappId, "USDT", "100000000");
         await Rpc.RequestAsync("evm_setAutomine", [false]);
         using var quoteResponse = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111",
-            to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT" });
+            to = "0x2222222222222222222222222222222222222222", gasLimit = "21000", feeToken = "USDT", callType = "direct" });
         var quote = await PaymasterClient.ExpectAsync(quoteResponse, HttpStatusCode.Created);
         var quoteId = quote.GetProperty("quoteId").GetString()!;
         var price = BigInteger.Parse(quote.GetProperty("breakdown").GetProperty("gasPrice").GetString()!, CultureInfo.InvariantCulture);

@@ -35,7 +35,7 @@ public sealed class TestNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// A test node's command line: free remoting port, the given chains, the test operator token. The data
+    /// A test node's command line: free remoting port, the given chains (with the forwarder <see cref="TestContracts"/> deploys), the test operator token. The data
     /// directory doubles as content root, so the node's own appsettings.json does not leak in.
     /// </summary>
     public static List<string> Arguments(string dataDirectory, string url, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains)
@@ -57,6 +57,7 @@ public sealed class TestNode : IAsyncDisposable
             args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:Name={name}"));
             args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={chainId}"));
             args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:RpcUrls:0={rpcUrl}"));
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:Forwarder={TestContracts.For(chainId).Forwarder}"));
             i++;
         }
 

@@ -71,7 +71,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             // Holds whose relay never answered (a crash in between): ask again; the pool de-duplicates per quote.
-            foreach (var execution in _state.AwaitingRelay) RequestRelay(execution.Quote);
+            foreach (var execution in _state.AwaitingRelay) RequestRelay(execution);
             SetReceiveTimeout(PassivateAfter);
         });
 
@@ -92,6 +92,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
             });
         });
         Command<Deposit>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<SetDirectCall>(c => PersistThenReply(_state.Decide(c), Sender));
         Command<GetQuoteStatus>(q => Sender.Tell(_state.Query(q, _quotes.GetValueOrDefault(q.QuoteId))));
         Command<GetBalances>(q => Sender.Tell(_state.Query(q)));
         Command<GetDapp>(q => Sender.Tell(_state.Query(q)));
@@ -138,9 +139,27 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
     private void OnRequestQuote(RequestQuote command)
     {
-        var reply = _state.PriceQuote(command, QuoteId.New(_state.Id), Now, _settings.QuoteValidity);
+        var userNonce = command.Forwarding is { } forwarding ? FreeUserNonce(command.Request, forwarding.ChainNonce) : (System.Numerics.BigInteger?)null;
+        var reply = _state.PriceQuote(command, QuoteId.New(_state.Id), Now, _settings.QuoteValidity, userNonce);
         if (reply is QuoteIssued issued) _quotes[issued.Quote.Id] = issued.Quote;
         Sender.Tell(reply);
+    }
+
+    /// <summary>
+    /// The user's lowest forwarder nonce from the chain's on that no live quote or open execution of this dApp holds: concurrent
+    /// quotes of one user get consecutive nonces, and a nonce whose quote expired unexecuted is handed out again.
+    /// </summary>
+    private System.Numerics.BigInteger FreeUserNonce(QuoteRequest request, System.Numerics.BigInteger chainNonce)
+    {
+        var now = Now;
+        var taken = _quotes.Values
+            .Where(q => q.Forward is not null && !q.IsExpiredAt(now) && q.Request.ChainId == request.ChainId && q.Request.Sender == request.Sender)
+            .Select(q => q.Forward!.UserNonce)
+            .Concat(_state.HeldUserNonces(request.ChainId, request.Sender))
+            .ToHashSet();
+        var nonce = chainNonce;
+        while (taken.Contains(nonce)) nonce++;
+        return nonce;
     }
 
     private void OnExecute(ExecuteQuote command)
@@ -157,30 +176,45 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
                 // Ask again: if the first relay request or its answer was lost this recovers it, and the pool
                 // answers a known quote with its one transaction, never a second one.
                 Wait(command.QuoteId, Sender);
-                RequestRelay(_state.Executions[command.QuoteId].Quote);
+                RequestRelay(_state.Executions[command.QuoteId]);
                 break;
             case ExecuteOutcome.Deducted:
                 var sender = Sender;
-                var quote = _quotes[command.QuoteId];
                 PersistAllThen(decision.Events, () =>
                 {
                     _quotes.Remove(command.QuoteId);
                     Wait(command.QuoteId, sender);
-                    RequestRelay(quote);
+                    RequestRelay(_state.Executions[command.QuoteId], command.Simulated);
                 });
                 break;
         }
     }
 
-    private void RequestRelay(Quote quote)
+    /// <summary>
+    /// Asks the quote's pool to relay it: a direct call as quoted, a forwarded one as <c>forwarder.execute(request)</c> with
+    /// the user's signature. <paramref name="simulated"/>: the edge has just simulated it (only true for the first request).
+    /// </summary>
+    private void RequestRelay(Execution execution, bool simulated = false)
     {
+        var quote = execution.Quote;
+        if (quote.Forward is not null && execution.UserSignature is null)
+        {
+            // Never relayed from the pool wallet's own identity instead: that is what forwarding exists to prevent.
+            _log.Error("dApp {0}: forwarded quote {1} has no user signature; not relayed", _state.Id, quote.Id);
+            return;
+        }
+
         var breakdown = quote.Breakdown;
         // The highest price per gas whose fee, surcharge included, the hold still covers:
         // gasLimit × maxFee × (1 + s) ≤ gasLimit × gasPrice × (1 + b + s).
         var maxFeePerGas = breakdown.GasPrice.Value * (Bps.Denominator + breakdown.Buffer.Value + breakdown.Surcharge.Value)
                            / (Bps.Denominator + breakdown.Surcharge.Value);
-        _pools.Tell(new PoolCommands.RelayTransaction(quote.Request.ChainId, quote.Id, _state.Id, quote.Request.To, quote.Request.DataHex,
-            breakdown.GasLimit, new Wei(maxFeePerGas), breakdown.GasPrice));
+        var (to, data, forward) = quote.Forward is { } terms && execution.UserSignature is { } signature
+            ? (terms.Forwarder, ForwardedCalls.ExecuteCalldata(quote, signature),
+                new ForwardedCall(terms.Forwarder, quote.Request.Sender, terms.UserNonce, terms.Deadline, simulated))
+            : (quote.Request.To, quote.Request.DataHex, null);
+        _pools.Tell(new PoolCommands.RelayTransaction(quote.Request.ChainId, quote.Id, _state.Id, to, data, breakdown.GasLimit, new Wei(maxFeePerGas),
+            breakdown.GasPrice, forward));
     }
 
     /// <summary>
@@ -294,7 +328,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private void AskAgainForStuckRelays()
     {
         var before = Now - _settings.RelayRetryAfter;
-        foreach (var execution in _state.AwaitingRelay.Where(e => e.DeductedAt < before)) RequestRelay(execution.Quote);
+        foreach (var execution in _state.AwaitingRelay.Where(e => e.DeductedAt < before)) RequestRelay(execution);
     }
 
     /// <summary>A rejected write would leave a quote's queue waiting for ever: restart and recover from the journal instead.</summary>

@@ -135,6 +135,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         Command<ReceiptWatch.CanonicalChecked>(check => Final(_watch!.Verified(check)));
         Command<ReceiptWatch.LookedUp>(OnLookedUp);
         Command<Broadcasted>(OnBroadcasted);
+        Command<Preflighted>(p => Run(_state.OnPreflight(p.QuoteId, p.Verdict, Now, Policy)));
         Command<NonceReadFailed>(failed =>
         {
             _log.Warning("Pool {0}: cannot read the nonce of {1} yet ({2}); retrying", _chainId, failed.Wallet, Redacted(failed.Cause));
@@ -234,6 +235,11 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
                 if (toDapp.Message is DappCommands.RelayFailed failed) ForgetWatch(failed.QuoteId);
                 _dapps.Tell(toDapp.Message);
                 break;
+            case PoolEffect.Preflight preflight when _chain is { } chain:
+                var quoteId = preflight.Relay.QuoteId;
+                chain.PreflightAsync(preflight.Relay).PipeTo(Self, success: verdict => new Preflighted(quoteId, verdict),
+                    failure: _ => new Preflighted(quoteId, PreflightVerdict.Unknown));
+                break;
             case PoolEffect.PublishMode publish:
                 _log.Warning("Pool {0} is now {1} ({2}): {3}", _chainId, publish.View.Mode, publish.View.Cause, publish.View.Reason);
                 _deps.PublishMode(Context.System, publish.View);
@@ -290,7 +296,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     {
         if (b.Verdict == BroadcastVerdict.Refused)
             _log.Warning("Pool {0}: broadcast of {1} (nonce {2} of {3}) refused: {4}", _chainId, b.TxHash, b.Nonce, b.Wallet, b.Reason);
-        Run(_state.OnBroadcast(b.TxHash, b.Verdict, b.Reason, Now));
+        Run(_state.OnBroadcast(b.TxHash, b.Verdict, b.Reason, Now, Policy));
         if (b.Verdict != BroadcastVerdict.NonceTooLow) return;
         // The chain and our book disagree about this wallet: read its nonce again and look the transaction up now.
         ReadNonce(b.Wallet);
@@ -371,7 +377,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
                 continue;
             }
 
-            Run(_state.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, Now));
+            Run(_state.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, Now, r.Forwarded, Policy));
             if (tx is not null) ForgetWatch(tx.QuoteId, tx);
             else _watch!.Forget([r.TxHash], gap.Key);
         }
@@ -424,7 +430,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         else if (QuoteId.TryParse(found.Key, out var quoteId))
         {
             _log.Warning("Pool {0}: the nonce of quote {1} went to another transaction; releasing its hold", _chainId, quoteId);
-            Run(_state.OnNonceTakenByOther(quoteId, Now));
+            Run(_state.OnNonceTakenByOther(quoteId, Now, Policy));
         }
     }
 
@@ -478,6 +484,8 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     private sealed record RetryNonce(Address Wallet);
 
     private sealed record HeadRead(ChainHead? Head, Exception? Error);
+
+    private sealed record Preflighted(QuoteId QuoteId, PreflightVerdict Verdict);
 
     private sealed record Broadcasted(Address Wallet, BigInteger Nonce, string TxHash, BroadcastVerdict Verdict, string Reason);
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using GrandPaymaster.Chain.Encoding;
+using GrandPaymaster.Chain.Forwarding;
 using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Domain.Pools;
 using Address = GrandPaymaster.Domain.Common.Address;
@@ -10,8 +11,12 @@ namespace GrandPaymaster.Actors.Pools;
 /// <summary>The chain's head as the pool sees it: number, hash and the base fee that prices a cancel.</summary>
 public sealed record ChainHead(BigInteger Number, string Hash, BigInteger? BaseFee);
 
-/// <summary>A receipt of one of our transactions, with the block it is in (a reorg can take it out again).</summary>
-public sealed record FoundReceipt(string TxHash, BigInteger BlockNumber, string BlockHash, BigInteger GasUsed, BigInteger EffectiveGasPrice, bool Succeeded);
+/// <summary>
+/// A receipt of one of our transactions, with the block it is in (a reorg can take it out again) and the forwarder's
+/// <c>ExecutedForwardRequest</c> events it carries.
+/// </summary>
+public sealed record FoundReceipt(string TxHash, BigInteger BlockNumber, string BlockHash, BigInteger GasUsed, BigInteger EffectiveGasPrice, bool Succeeded,
+    IReadOnlyList<ForwardExecution>? Forwarded = null);
 
 /// <summary>
 /// Everything a pool asks of its chain. <see cref="RpcPoolChain"/> does it over the chain's RPC endpoints with failover;
@@ -43,6 +48,9 @@ public interface IPoolChain
 
     /// <summary>Sends a raw transaction; never throws for RPC failures (they are an <see cref="BroadcastVerdict.Unknown"/> verdict).</summary>
     Task<(Domain.Pools.BroadcastVerdict Verdict, string Reason)> BroadcastAsync(string rawTx, CancellationToken ct = default);
+
+    /// <summary>Simulates a forwarded relay (<c>forwarder.execute</c>) on the chain's current state; never throws (an outage is <see cref="PreflightVerdict.Unknown"/>).</summary>
+    Task<PreflightVerdict> PreflightAsync(PoolCommands.RelayTransaction relay, CancellationToken ct = default);
 }
 
 /// <summary>A pool's chain over its configured RPC endpoints (failover, circuit breakers, chain id checks: <see cref="ChainEndpoints"/>).</summary>
@@ -102,5 +110,47 @@ public sealed class RpcPoolChain(ChainEndpoints endpoints) : IPoolChain
         }, outcome.Reason);
     }
 
-    private static FoundReceipt Found(TransactionReceipt r) => new(r.TransactionHash, r.BlockNumber, r.BlockHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded);
+    /// <summary>
+    /// Asks the chain whether the forwarder would execute the relay now. A refusal for the signer is told apart by the
+    /// user's nonce on the forwarder: below the request's, an earlier request has yet to be mined; past it, the request is spent.
+    /// </summary>
+    public async Task<PreflightVerdict> PreflightAsync(PoolCommands.RelayTransaction relay, CancellationToken ct = default)
+    {
+        var call = relay.Forward ?? throw new ArgumentException("Only a forwarded relay is simulated before it is signed.", nameof(relay));
+        try
+        {
+            var gas = await endpoints.CallAsync((c, t) => c.EstimateGasAsync(new CallRequest(relay.To.Value, Hex.Decode(relay.DataHex)), t), ct);
+            return gas <= relay.GasLimit ? PreflightVerdict.Passes : PreflightVerdict.CallReverts;
+        }
+        catch (RpcRevertException e)
+        {
+            switch (ForwarderAbi.Refusal(e.ErrorData))
+            {
+                case ForwarderRefusal.Expired:
+                    return PreflightVerdict.Expired;
+                case ForwarderRefusal.UntrustedTarget:
+                    return PreflightVerdict.UntrustedTarget;
+                case ForwarderRefusal.InvalidSigner:
+                    var output = await endpoints.CallAsync((c, t) => c.CallAsync(new CallRequest(call.Forwarder.Value, ForwarderAbi.Nonces(call.User.ToChain())), null, t), ct);
+                    var nonce = ForwarderAbi.DecodeUint(output);
+                    return nonce < call.UserNonce ? PreflightVerdict.NonceAhead : nonce > call.UserNonce ? PreflightVerdict.NonceUsed : PreflightVerdict.CallReverts;
+                default:
+                    return PreflightVerdict.CallReverts;
+            }
+        }
+        catch (Exception e) when (e is RpcException or FormatException)
+        {
+            return PreflightVerdict.Unknown;
+        }
+    }
+
+    private static FoundReceipt Found(TransactionReceipt r) =>
+        new(r.TransactionHash, r.BlockNumber, r.BlockHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, Executions(r.Logs));
+
+    private static IReadOnlyList<ForwardExecution>? Executions(IReadOnlyList<ReceiptLog>? logs) =>
+        logs is null or { Count: 0 }
+            ? null
+            : ForwarderAbi.Executed(logs).Select(e => new ForwardExecution(e.Forwarder.ToDomain(), e.Signer.ToDomain(), e.Nonce, e.Success)).ToArray() is { Length: > 0 } found
+                ? found
+                : null;
 }

@@ -61,6 +61,9 @@ public static class MessageManifests
         ("pool.cmd.get-summary", typeof(PoolCommands.GetPoolSummary)),
         ("pool.reply.summary", typeof(PoolReplies.PoolSummary)),
         ("dapp.state", typeof(DappState)),
+        ("dapp.cmd.set-direct-call", typeof(DappCommands.SetDirectCall)),
+        ("dapp.evt.direct-call-allowed", typeof(DappEvents.DirectCallAllowed)),
+        ("dapp.evt.direct-call-revoked", typeof(DappEvents.DirectCallRevoked)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

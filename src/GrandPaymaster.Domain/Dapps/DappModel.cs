@@ -8,11 +8,25 @@ namespace GrandPaymaster.Domain.Dapps;
 /// <summary>What a dApp asks us to sponsor. <see cref="DataHex"/> is the call data, <c>0x</c>-prefixed.</summary>
 public sealed record QuoteRequest(ChainId ChainId, Address Sender, Address To, string DataHex, BigInteger GasLimit, FeeToken Token);
 
+/// <summary>
+/// The ERC-2771 terms of a forwarded quote, which the user signs as an EIP-712 <c>ForwardRequest</c>: the chain's
+/// forwarder, the user's forwarder nonce this quote reserves, a deadline (unix seconds) no later than the quote's expiry,
+/// and the gas the forwarder passes on to the target. The quote's gas limit is the whole transaction's.
+/// </summary>
+public sealed record ForwardTerms(Address Forwarder, BigInteger UserNonce, long Deadline, BigInteger InnerGas);
+
+/// <summary>What the edge read for a forwarded quote: the chain's forwarder, the user's nonce on it and the gas the call needs.</summary>
+public sealed record ForwardInputs(Address Forwarder, BigInteger ChainNonce, BigInteger InnerGas);
+
+/// <summary>A target an operator allows a dApp to call straight from a pool wallet (not forwarded), on one chain.</summary>
+public sealed record DirectCallTarget(ChainId ChainId, Address Target);
+
 /// <summary>The market figures a quote is priced with, read by the edge from the local snapshot.</summary>
 public sealed record MarketInputs(Wei GasPrice, Bps Buffer, ConversionRate Rate);
 
-/// <summary>A priced offer; it moves no money until executed.</summary>
-public sealed record Quote(QuoteId Id, QuoteRequest Request, FeeBreakdown Breakdown, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
+/// <summary>A priced offer; it moves no money until executed. <see cref="Forward"/> is null for a direct call from a pool wallet.</summary>
+public sealed record Quote(QuoteId Id, QuoteRequest Request, FeeBreakdown Breakdown, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt,
+    ForwardTerms? Forward = null)
 {
     public bool IsExpiredAt(DateTimeOffset now) => now >= ExpiresAt;
 }
@@ -52,7 +66,8 @@ public sealed record Execution(
     DateTimeOffset? SubmittedAt = null,
     SettlementRecord? Settlement = null,
     HoldRelease? Release = null,
-    System.Collections.Immutable.ImmutableList<string>? Replacements = null)
+    System.Collections.Immutable.ImmutableList<string>? Replacements = null,
+    string? UserSignature = null)
 {
     /// <summary>Every hash signed for this quote's nonce: the first relay, then speed-ups and cancels.</summary>
     public IReadOnlyList<string> TxHashes =>
@@ -99,4 +114,10 @@ public static class RejectionCodes
     public const string PoolUnavailable = "pool_unavailable";
     public const string PoolPaused = "pool_paused";
     public const string PoolDisabled = "pool_disabled";
+    public const string InvalidSignature = "invalid_signature";
+    public const string NonceStale = "nonce_stale";
+    public const string RequestExpired = "request_expired";
+    public const string UntrustedTarget = "untrusted_target";
+    public const string SimulationReverted = "simulation_reverted";
+    public const string DirectCallNotAllowed = "direct_call_not_allowed";
 }

@@ -22,10 +22,20 @@ public static class DappCommands
 
     public sealed record GetDapp(DappId DappId) : IDappCommand;
 
-    public sealed record RequestQuote(DappId DappId, string ApiKeyHash, QuoteRequest Request, MarketInputs Market) : IAuthenticated;
-
-    public sealed record ExecuteQuote(DappId DappId, string ApiKeyHash, QuoteId QuoteId, string IdempotencyKey, string RequestHash, string? ClientReference)
+    /// <summary>A quote; <paramref name="Forwarding"/> null asks for a direct call from a pool wallet (only to an allowed target).</summary>
+    public sealed record RequestQuote(DappId DappId, string ApiKeyHash, QuoteRequest Request, MarketInputs Market, ForwardInputs? Forwarding = null)
         : IAuthenticated;
+
+    /// <summary>
+    /// Executes a quote. A forwarded quote carries the user's EIP-712 signature (hex), checked by the edge before it is sent;
+    /// <paramref name="Simulated"/> says the edge simulated <c>forwarder.execute</c> with it against the chain's current state.
+    /// </summary>
+    public sealed record ExecuteQuote(DappId DappId, string ApiKeyHash, QuoteId QuoteId, string IdempotencyKey, string RequestHash, string? ClientReference,
+        string? UserSignature = null, bool Simulated = false)
+        : IAuthenticated;
+
+    /// <summary>An operator allows (or, with <paramref name="Allowed"/> false, no longer allows) direct calls to a target.</summary>
+    public sealed record SetDirectCall(DappId DappId, DirectCallTarget Target, bool Allowed, Meta Meta) : IDappCommand;
 
     public sealed record GetQuoteStatus(DappId DappId, string ApiKeyHash, QuoteId QuoteId) : IAuthenticated;
 
@@ -34,8 +44,11 @@ public static class DappCommands
     /// <summary>From the pool: the transaction is signed, journaled and broadcast.</summary>
     public sealed record RelaySucceeded(DappId DappId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce) : IDappCommand;
 
-    /// <summary>From the pool: the chain proved the transaction can never be mined (refused, dropped or cancelled); the hold goes back.</summary>
-    public sealed record RelayFailed(DappId DappId, QuoteId QuoteId, string Reason) : IDappCommand;
+    /// <summary>
+    /// From the pool: the chain proved the transaction can never be mined (refused, dropped or cancelled), or a forwarded
+    /// request was found invalid before anything was signed; the hold goes back. <paramref name="Code"/> is the answer's code.
+    /// </summary>
+    public sealed record RelayFailed(DappId DappId, QuoteId QuoteId, string Reason, string Code = RejectionCodes.RelayFailed) : IDappCommand;
 
     /// <summary>From the pool: a stuck transaction got another attempt at its nonce (<paramref name="Kind"/> SpeedUp or Cancel).</summary>
     public sealed record RelayReplaced(DappId DappId, QuoteId QuoteId, string TxHash, string Kind) : IDappCommand;
@@ -62,7 +75,8 @@ public static class DappReplies
 
     public sealed record Balances(DappId DappId, ImmutableDictionary<FeeToken, Ledger> Ledgers) : IPaymasterMessage;
 
-    public sealed record DappView(DappId DappId, string Name, Bps Surcharge, DateTimeOffset RegisteredAt, ImmutableDictionary<FeeToken, Ledger> Ledgers, int OpenHolds)
+    public sealed record DappView(DappId DappId, string Name, Bps Surcharge, DateTimeOffset RegisteredAt, ImmutableDictionary<FeeToken, Ledger> Ledgers, int OpenHolds,
+        ImmutableList<DirectCallTarget>? DirectCalls = null)
         : IPaymasterMessage;
 
     public sealed record QuoteIssued(Quote Quote) : IPaymasterMessage;
@@ -92,9 +106,16 @@ public static class DappEvents
     /// <summary>The quote that is being executed; written together with <see cref="FeeDeducted"/>.</summary>
     public sealed record FeeQuoted(DappId DappId, Quote Quote, Meta Meta) : IDappEvent;
 
-    /// <summary>The quote's maximum fee moves from the balance into a hold.</summary>
-    public sealed record FeeDeducted(DappId DappId, QuoteId QuoteId, TokenAmount Hold, string IdempotencyKey, string RequestHash, string? ClientReference, Meta Meta)
+    /// <summary>The quote's maximum fee moves from the balance into a hold; a forwarded quote's hold records the user's signature it relays.</summary>
+    public sealed record FeeDeducted(DappId DappId, QuoteId QuoteId, TokenAmount Hold, string IdempotencyKey, string RequestHash, string? ClientReference, Meta Meta,
+        string? UserSignature = null)
         : IDappEvent;
+
+    /// <summary>An operator allowed direct calls (from a pool wallet, not forwarded) to a target on a chain.</summary>
+    public sealed record DirectCallAllowed(DappId DappId, DirectCallTarget Target, Meta Meta) : IDappEvent;
+
+    /// <summary>An operator withdrew a direct-call allowance.</summary>
+    public sealed record DirectCallRevoked(DappId DappId, DirectCallTarget Target, Meta Meta) : IDappEvent;
 
     public sealed record RelaySubmitted(DappId DappId, QuoteId QuoteId, string TxHash, Address Wallet, BigInteger Nonce, Meta Meta) : IDappEvent;
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using GrandPaymaster.Domain.Common;
@@ -59,6 +60,9 @@ public sealed record DappState(
 
     public bool IsRegistered => Profile is not null;
 
+    /// <summary>Targets an operator allows this dApp to call straight from a pool wallet; every other call is forwarded (ERC-2771).</summary>
+    public ImmutableHashSet<DirectCallTarget> DirectCalls { get; init; } = ImmutableHashSet<DirectCallTarget>.Empty;
+
     public Ledger LedgerOf(FeeToken token) => Ledgers.GetValueOrDefault(token, Ledger.Empty);
 
     /// <summary>SHA-256 of an API key, hex. Only the hash is ever stored or sent between actors.</summary>
@@ -88,13 +92,42 @@ public sealed record DappState(
         return new Decision(new Balances(Id, Apply(deposited).Ledgers), [deposited]);
     }
 
-    /// <summary>Prices a quote. It is not journaled: a quote moves no money until it is executed.</summary>
-    public IPaymasterMessage PriceQuote(RequestQuote command, QuoteId quoteId, DateTimeOffset now, TimeSpan validFor)
+    /// <summary>An operator's change to the direct-call list; allowing a listed target (or revoking an unlisted one) changes nothing.</summary>
+    public Decision Decide(SetDirectCall command)
+    {
+        if (!IsRegistered) return Decision.Reject(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.");
+        if (command.Allowed == DirectCalls.Contains(command.Target)) return new Decision(View(), []);
+        IDappEvent change = command.Allowed
+            ? new DirectCallAllowed(Id, command.Target, command.Meta)
+            : new DirectCallRevoked(Id, command.Target, command.Meta);
+        return new Decision(Apply(change).View(), [change]);
+    }
+
+    /// <summary>
+    /// Prices a quote. It is not journaled: a quote moves no money until it is executed. A forwarded quote reserves
+    /// <paramref name="userNonce"/> (the caller's pick: the user's lowest forwarder nonce no open quote of this dApp holds)
+    /// with a deadline no later than the quote's expiry; a direct call is priced only for a target on the direct-call list.
+    /// </summary>
+    public IPaymasterMessage PriceQuote(RequestQuote command, QuoteId quoteId, DateTimeOffset now, TimeSpan validFor, BigInteger? userNonce = null)
     {
         if (Authenticate(command.ApiKeyHash) is { } refused) return new Rejected(refused);
-        var breakdown = FeeEngine.Quote(command.Request.GasLimit, command.Market.GasPrice, command.Market.Buffer, Profile!.Surcharge, command.Market.Rate);
-        return new QuoteIssued(new Quote(quoteId, command.Request, breakdown, now, now + validFor));
+        var request = command.Request;
+        if (command.Forwarding is null && !DirectCalls.Contains(new DirectCallTarget(request.ChainId, request.To)))
+            return Rejected(RejectionCodes.DirectCallNotAllowed,
+                $"Direct calls to {request.To} on chain {request.ChainId} are not allowed for this dApp; send the call forwarded (signed by the user) or ask an operator to list the target.");
+
+        var breakdown = FeeEngine.Quote(request.GasLimit, command.Market.GasPrice, command.Market.Buffer, Profile!.Surcharge, command.Market.Rate);
+        var expiresAt = now + validFor;
+        var forward = command.Forwarding is { } f
+            ? new ForwardTerms(f.Forwarder, userNonce ?? f.ChainNonce, expiresAt.ToUnixTimeSeconds(), f.InnerGas)
+            : null;
+        return new QuoteIssued(new Quote(quoteId, request, breakdown, now, expiresAt, forward));
     }
+
+    /// <summary>The user's forwarder nonces this dApp's open executions hold on a chain (a new quote of that user must not reuse one).</summary>
+    public IEnumerable<BigInteger> HeldUserNonces(ChainId chainId, Address user) =>
+        Executions.Values.Where(e => e.HoldIsOpen && e.Quote.Forward is not null && e.Quote.Request.ChainId == chainId && e.Quote.Request.Sender == user)
+            .Select(e => e.Quote.Forward!.UserNonce);
 
     /// <param name="pending">The quote as this entity issued it, if it still holds it in memory.</param>
     /// <param name="pool">The mode of the quote's chain pool as this node sees it; a pool that does not serve refuses before any hold.</param>
@@ -124,6 +157,8 @@ public sealed record DappState(
             return Answer(Rejected(RejectionCodes.QuoteExpired, $"Quote {command.QuoteId} expired at {pending.ExpiresAt:O}; request a new quote."));
 
         if (pool is { Serves: false } && PoolRefusal(pool) is { } closed) return Answer(new Rejected(closed));
+        if (pending.Forward is not null && string.IsNullOrEmpty(command.UserSignature))
+            return Answer(Rejected(RejectionCodes.InvalidSignature, $"Quote {command.QuoteId} is a forwarded call: execute it with the user's signature of its forwardRequest."));
 
         var hold = pending.Breakdown.MaxFee;
         var available = LedgerOf(hold.Token).Available;
@@ -134,7 +169,8 @@ public sealed record DappState(
         return new ExecuteDecision(ExecuteOutcome.Deducted, null,
         [
             new FeeQuoted(Id, pending, meta),
-            new FeeDeducted(Id, pending.Id, hold, command.IdempotencyKey, command.RequestHash, command.ClientReference, meta),
+            new FeeDeducted(Id, pending.Id, hold, command.IdempotencyKey, command.RequestHash, command.ClientReference, meta,
+                pending.Forward is null ? null : command.UserSignature),
         ]);
     }
 
@@ -171,8 +207,8 @@ public sealed record DappState(
     public Decision Decide(RelayFailed command, Meta meta)
     {
         if (!Executions.TryGetValue(command.QuoteId, out var execution) || !execution.HoldIsOpen)
-            return new Decision(Rejected(RejectionCodes.RelayFailed, command.Reason), []);
-        return new Decision(Rejected(RejectionCodes.RelayFailed, $"The relay failed: {command.Reason}. The hold was released."),
+            return new Decision(Rejected(command.Code, command.Reason), []);
+        return new Decision(Rejected(command.Code, $"The relay failed: {command.Reason}. The hold was released."),
             [new FeeReleased(Id, command.QuoteId, execution.Hold, command.Reason, meta)]);
     }
 
@@ -208,9 +244,11 @@ public sealed record DappState(
         Authenticate(command.ApiKeyHash) is { } refused ? new Rejected(refused) : new Balances(Id, Ledgers);
 
     public IPaymasterMessage Query(GetDapp _) =>
-        Profile is null
-            ? Rejected(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.")
-            : new DappView(Id, Profile.Name, Profile.Surcharge, Profile.RegisteredAt, Ledgers, Executions.Values.Count(e => e.HoldIsOpen));
+        Profile is null ? Rejected(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.") : View();
+
+    private DappView View() =>
+        new(Id, Profile!.Name, Profile.Surcharge, Profile.RegisteredAt, Ledgers, Executions.Values.Count(e => e.HoldIsOpen),
+            DirectCalls.OrderBy(t => t.ChainId.Value).ThenBy(t => t.Target.Value, StringComparer.Ordinal).ToImmutableList());
 
     /// <summary>
     /// Executions whose relay has no outcome yet: no answer, or submitted but neither settled nor released. After a
@@ -229,6 +267,8 @@ public sealed record DappState(
         // FeeQuoted and FeeDeducted are one atomic write; the first opens the execution, the second moves the money.
         FeeQuoted e => this with { Executions = Executions.SetItem(e.Quote.Id, new Execution(e.Quote, TokenAmount.Zero(e.Quote.Breakdown.MaxFee.Token), "", "", null, e.Meta.At)) },
         FeeDeducted e => Deduct(e),
+        DirectCallAllowed e => this with { DirectCalls = DirectCalls.Add(e.Target) },
+        DirectCallRevoked e => this with { DirectCalls = DirectCalls.Remove(e.Target) },
         RelaySubmitted e => WithExecution(e.QuoteId, x => x with { TxHash = e.TxHash, SubmittedAt = e.Meta.At }),
         RelayAttemptAdded e => WithExecution(e.QuoteId, x => x with { Replacements = (x.Replacements ?? []).Add(e.TxHash) }),
         FeeReleased e => WithLedger(e.Amount.Token, l => l with { Held = l.Held - e.Amount.Units, Available = l.Available + e.Amount.Units })
@@ -248,6 +288,7 @@ public sealed record DappState(
                 RequestHash = e.RequestHash,
                 ClientReference = e.ClientReference,
                 DeductedAt = e.Meta.At,
+                UserSignature = e.UserSignature,
             }) with
             {
                 IdempotencyKeys = IdempotencyKeys.SetItem(e.IdempotencyKey, e.QuoteId),

@@ -1,5 +1,6 @@
 using System.Numerics;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
 
 namespace GrandPaymaster.Domain.Pools;
@@ -61,6 +62,37 @@ public enum BroadcastVerdict
     Unknown,
 }
 
+/// <summary>
+/// A relay that calls the chain's ERC-2771 forwarder for a user: the pool relays one user's requests one at a time, in
+/// the order of their forwarder nonces. <paramref name="Simulated"/>: the edge simulated it against the chain's current state.
+/// </summary>
+public sealed record ForwardedCall(Address Forwarder, Address User, BigInteger UserNonce, long Deadline, bool Simulated = false);
+
+/// <summary>An <c>ExecutedForwardRequest</c> event in a receipt: which forwarder ran which user's nonce, and whether the call succeeded.</summary>
+public sealed record ForwardExecution(Address Forwarder, Address Signer, BigInteger Nonce, bool Success);
+
+/// <summary>What simulating a forwarded request right before signing it says.</summary>
+public enum PreflightVerdict
+{
+    /// <summary>It would succeed now: sign it.</summary>
+    Passes,
+
+    /// <summary>The user's nonce on the forwarder is still below the request's: an earlier request has to be mined first.</summary>
+    NonceAhead,
+
+    /// <summary>The user's nonce on the forwarder is past the request's: it can never be executed.</summary>
+    NonceUsed,
+
+    Expired,
+    UntrustedTarget,
+
+    /// <summary>The forwarded call reverts, or needs more gas than the quote covers.</summary>
+    CallReverts,
+
+    /// <summary>The chain could not be asked (an outage): try again shortly.</summary>
+    Unknown,
+}
+
 /// <summary>Commands and queries a chain pool entity accepts.</summary>
 public static class PoolCommands
 {
@@ -83,7 +115,7 @@ public static class PoolCommands
     /// (the first attempt's max fee, leaving room to speed it up). A zero gas price means "sign at the cap".
     /// </summary>
     public sealed record RelayTransaction(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address To, string DataHex, BigInteger GasLimit, Wei MaxFeePerGas,
-        Wei GasPrice = default) : IPoolCommand;
+        Wei GasPrice = default, ForwardedCall? Forward = null) : IPoolCommand;
 
     /// <summary>An operator pauses, resumes, disables or enables the pool; the reason is journaled.</summary>
     public sealed record SetPoolMode(ChainId ChainId, PoolMode Mode, Meta Meta) : IPoolCommand;
@@ -122,7 +154,7 @@ public static class PoolEvents
     /// max fee per gas the quote's hold covers (replacements stay within it).
     /// </summary>
     public sealed record TxSubmitted(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address Wallet, BigInteger Nonce, string TxHash, string RawTx, Meta Meta,
-        BigInteger MaxFeePerGas = default, BigInteger PriorityFeePerGas = default, BigInteger FeeCap = default) : IPoolEvent;
+        BigInteger MaxFeePerGas = default, BigInteger PriorityFeePerGas = default, BigInteger FeeCap = default, ForwardedCall? Forward = null) : IPoolEvent;
 
     /// <summary>
     /// The node refused the transaction with an answer that proves it will never mine it; it was sent to no other
@@ -146,10 +178,12 @@ public static class PoolEvents
         : IPoolEvent;
 
     /// <summary>
-    /// The pool was disabled when the quote's relay was asked for: nothing was signed, and nothing will be once it is
-    /// enabled again (a repeated request is answered with this release). The hold is released.
+    /// The quote's relay was refused before anything was signed, and never will be (a repeated request is answered with
+    /// this release): the pool was disabled, or a forwarded request can no longer be executed (its deadline passed, its
+    /// nonce was used or an earlier request of its user failed, its call reverts). The hold is released.
     /// </summary>
-    public sealed record RelayRefused(ChainId ChainId, QuoteId QuoteId, DappId DappId, string Reason, Meta Meta) : IPoolEvent;
+    public sealed record RelayRefused(ChainId ChainId, QuoteId QuoteId, DappId DappId, string Reason, Meta Meta, string Code = RejectionCodes.RelayFailed)
+        : IPoolEvent;
 
     /// <summary>
     /// The dApps recorded these settlements; the pool stops re-delivering them. Acknowledgements are

@@ -42,7 +42,8 @@ public sealed record PoolTx(
     BigInteger FeeCap,
     ImmutableList<TxAttempt> Attempts,
     DateTimeOffset SubmittedAt,
-    TxConfirmed? Confirmed = null)
+    TxConfirmed? Confirmed = null,
+    ForwardedCall? Forward = null)
 {
     public TxAttempt Original => Attempts[0];
     public TxAttempt Latest => Attempts[^1];
@@ -80,6 +81,9 @@ public abstract record PoolEffect
 
     /// <summary>The mode changed: publish it to the edges.</summary>
     public sealed record PublishMode(PoolModeView View) : PoolEffect;
+
+    /// <summary>Simulate this forwarded relay against the chain and report to <see cref="PoolState.OnPreflight"/>.</summary>
+    public sealed record Preflight(PoolCommands.RelayTransaction Relay) : PoolEffect;
 }
 
 /// <summary>
@@ -106,7 +110,7 @@ public sealed record PoolStep(PoolState State, IReadOnlyList<PoolEvents.IPoolEve
 /// transient — which first broadcasts still await their verdict, which wallets were synced with the chain, since when
 /// endpoints answer again — and are rebuilt after a restart.
 /// </summary>
-public sealed record PoolState(
+public sealed partial record PoolState(
     ChainId ChainId,
     PoolModeView Mode,
     ImmutableList<Address> Workers,
@@ -194,7 +198,12 @@ public sealed record PoolState(
         }
 
         if (Mode.Mode != PoolMode.Normal) return Nothing;
+        return relay.Forward is null ? SignOriginal(relay, policy) : QueueForwarded(relay, now, policy);
+    }
 
+    /// <summary>The least busy synced worker signs the relay at its lowest free nonce (nothing while no worker is synced).</summary>
+    private PoolStep SignOriginal(RelayTransaction relay, PoolPolicy policy)
+    {
         var wallet = PickWorker();
         if (wallet is not { } worker) return Nothing;
         var nonces = NoncesOf(worker);
@@ -214,8 +223,11 @@ public sealed record PoolState(
         {
             case AttemptKind.Original:
                 var relay = request.Relay ?? throw new ArgumentException("An original attempt is signed for a relay.", nameof(request));
+                // Released while it was being signed (a forwarded request past its deadline, say): the signature is thrown away.
+                if (Released.ContainsKey(relay.QuoteId) || Txs.ContainsKey(relay.QuoteId)) return Nothing;
                 var submitted = new TxSubmitted(ChainId, relay.QuoteId, relay.DappId, request.Wallet, request.Nonce, txHash, rawTx,
-                    SystemMeta("relay held transaction", now, relay.QuoteId.Value), request.MaxFeePerGas, request.PriorityFeePerGas, relay.MaxFeePerGas.Value);
+                    SystemMeta("relay held transaction", now, relay.QuoteId.Value), request.MaxFeePerGas, request.PriorityFeePerGas, relay.MaxFeePerGas.Value,
+                    relay.Forward);
                 var step = Step([submitted], broadcast);
                 return step with { State = step.State with { AwaitingVerdict = step.State.AwaitingVerdict.Add(txHash) } };
             case AttemptKind.GapFill:
@@ -233,7 +245,7 @@ public sealed record PoolState(
     /// The node's verdict on a broadcast. Only the first broadcast of a relay answers the dApp; only a proven refusal
     /// of it releases the hold (and frees the nonce). A later attempt's verdict proves nothing: the watch goes on.
     /// </summary>
-    public PoolStep OnBroadcast(string txHash, BroadcastVerdict verdict, string reason, DateTimeOffset now)
+    public PoolStep OnBroadcast(string txHash, BroadcastVerdict verdict, string reason, DateTimeOffset now, PoolPolicy? policy = null)
     {
         if (!AwaitingVerdict.Contains(txHash)) return Nothing;
         var tx = Txs.Values.FirstOrDefault(t => t.IsPending && string.Equals(t.Original.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
@@ -242,15 +254,20 @@ public sealed record PoolState(
         if (verdict != BroadcastVerdict.Refused || tx.Attempts.Count > 1) return new PoolStep(state, [], [Succeeded(tx)]);
 
         var failed = new TxBroadcastFailed(ChainId, tx.QuoteId, txHash, tx.Wallet, tx.Nonce, reason, SystemMeta("broadcast refused", now, tx.QuoteId.Value));
-        return state.Step([failed], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason)));
+        return state.Step([failed], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, reason)))
+            .AfterForward(tx, nonceUsed: false, now, policy);
     }
 
     /// <summary>
     /// A receipt at the confirmation depth for one of our hashes. A relay attempt settles; our cancel releases the
     /// hold (the pool bears its cost); a gap fill closes the gap.
     /// </summary>
+    /// <remarks>
+    /// A forwarded call succeeded only if the receipt carries the forwarder's <c>ExecutedForwardRequest</c> for its user and
+    /// nonce with success (<paramref name="executions"/>); a mined but reverted one is settled as a failed call (its gas is billed).
+    /// </remarks>
     public PoolStep OnFinalReceipt(string txHash, BigInteger gasUsed, BigInteger effectiveGasPrice, bool succeeded, BigInteger blockNumber, string blockHash,
-        DateTimeOffset now)
+        DateTimeOffset now, IReadOnlyList<ForwardExecution>? executions = null, PoolPolicy? policy = null)
     {
         var gap = GapFills.Values.FirstOrDefault(g => string.Equals(g.Attempt.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
         if (gap is not null)
@@ -263,23 +280,26 @@ public sealed record PoolState(
         {
             var dropped = new TxDropped(ChainId, tx.QuoteId, "cancelled: no replacement within the hold could be mined", SystemMeta("cancel mined", now, tx.QuoteId.Value),
                 attempt.TxHash, gasUsed * effectiveGasPrice);
-            return Step([dropped], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, dropped.Reason)));
+            return Step([dropped], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, tx.QuoteId, dropped.Reason)))
+                .AfterForward(tx, nonceUsed: false, now, policy);
         }
 
+        if (tx.Forward is { } call) succeeded = succeeded && ForwardSucceeded(call, executions);
         var confirmed = new TxConfirmed(ChainId, tx.QuoteId, tx.DappId, attempt.TxHash, gasUsed, new Wei(effectiveGasPrice), succeeded, blockNumber,
             SystemMeta("receipt at confirmation depth", now, tx.QuoteId.Value), blockHash);
-        return Step([confirmed], SettleEffect(confirmed));
+        return Step([confirmed], SettleEffect(confirmed)).AfterForward(tx, nonceUsed: succeeded, now, policy);
     }
 
     /// <summary>
     /// The chain proved that none of the quote's attempts can be mined: their nonce is consumed, at the confirmation
     /// depth, and none of our hashes is in a block. The hold goes back.
     /// </summary>
-    public PoolStep OnNonceTakenByOther(QuoteId quoteId, DateTimeOffset now)
+    public PoolStep OnNonceTakenByOther(QuoteId quoteId, DateTimeOffset now, PoolPolicy? policy = null)
     {
         if (!Txs.TryGetValue(quoteId, out var tx) || !tx.IsPending) return Nothing;
         var dropped = new TxDropped(ChainId, quoteId, "dropped: its nonce was used by another transaction", SystemMeta("transaction dropped", now, quoteId.Value));
-        return Step([dropped], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, quoteId, dropped.Reason)));
+        return Step([dropped], new PoolEffect.ToDapp(new DappCommands.RelayFailed(tx.DappId, quoteId, dropped.Reason)))
+            .AfterForward(tx, nonceUsed: false, now, policy);
     }
 
     /// <summary>A gap fill's nonce was consumed by something else: the gap is closed all the same.</summary>
@@ -360,7 +380,7 @@ public sealed record PoolState(
             }
         }
 
-        return new PoolStep(this, [], effects);
+        return new PoolStep(this, [], effects).Then(s => s.ForwardTick(now, policy));
     }
 
     /// <summary>
@@ -443,14 +463,15 @@ public sealed record PoolState(
         TxSubmitted e => UseNonce(e.Wallet, e.Nonce) with
         {
             Txs = Txs.SetItem(e.QuoteId, new PoolTx(e.QuoteId, e.DappId, e.Wallet, e.Nonce, e.FeeCap.IsZero ? e.MaxFeePerGas : e.FeeCap,
-                [new TxAttempt(e.TxHash, e.RawTx, e.MaxFeePerGas, e.PriorityFeePerGas, AttemptKind.Original, e.Meta.At)], e.Meta.At)),
+                [new TxAttempt(e.TxHash, e.RawTx, e.MaxFeePerGas, e.PriorityFeePerGas, AttemptKind.Original, e.Meta.At)], e.Meta.At, Forward: e.Forward)),
+            Waiting = Waiting.Remove(e.QuoteId),
         },
         TxBroadcastFailed e => Release(e.QuoteId, e.Reason).FreeNonce(e.Wallet, e.Nonce, e.Meta.At),
         TxReplaced e => WithTx(e.QuoteId, t => t with { Attempts = t.Attempts.Add(e.Attempt) }),
         TxConfirmed e => WithTx(e.QuoteId, t => t with { Confirmed = e }),
         TxDropped e => Release(e.QuoteId, e.Reason),
         SettlementsAcknowledged e => e.QuoteIds.Aggregate(this, (s, q) => s.Txs.TryGetValue(q, out var t) && t.Confirmed is { } c ? s.RememberSettled(q, c.TxHash) : s),
-        RelayRefused e => Release(e.QuoteId, e.Reason),
+        RelayRefused e => Release(e.QuoteId, e.Reason) with { Waiting = Waiting.Remove(e.QuoteId) },
         PoolModeChanged e => this with { Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null },
         NonceGapFound e => e.Nonces.Aggregate(this, (s, n) => s.FreeNonce(e.Wallet, n, e.Meta.At)),
         GapFillSubmitted e => UseNonce(e.Wallet, e.Nonce) with { GapFills = GapFills.SetItem(GapKey(e.Wallet, e.Nonce), new GapFill(e.Wallet, e.Nonce, e.Attempt)) },
@@ -462,7 +483,8 @@ public sealed record PoolState(
     /// Transient facts after recovery: no first broadcast awaits a verdict any more (each pending transaction is
     /// broadcast again and watched), no wallet is synced, endpoints have not been seen yet.
     /// </summary>
-    public PoolState AfterRecovery() => this with { AwaitingVerdict = AwaitingVerdict.Clear(), Synced = Synced.Clear(), AnsweringSince = null };
+    public PoolState AfterRecovery() =>
+        this with { AwaitingVerdict = AwaitingVerdict.Clear(), Synced = Synced.Clear(), AnsweringSince = null, Waiting = Waiting.Clear() };
 
     /// <summary>
     /// Equality over journaled contents and the nonce book, so a recovered state compares equal to the one it was saved
@@ -486,6 +508,10 @@ public sealed record PoolState(
     // ---------------------------------------------------------------- helpers
 
     private PoolStep Nothing => new(this, [], []);
+
+    /// <summary>After a forwarded transaction ended: the user's queue moves on (or its later requests are released).</summary>
+    internal PoolStep AfterForwardEnded(PoolTx tx, bool nonceUsed, DateTimeOffset now, PoolPolicy? policy) =>
+        tx.Forward is { } call ? ForwardEnded(call, nonceUsed, now, policy ?? new PoolPolicy()) : new PoolStep(this, [], []);
 
     private PoolStep Effects(params PoolEffect[] effects) => new(this, [], effects);
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Hosting;
+using GrandPaymaster.Node.Hosting;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
@@ -29,6 +30,8 @@ public static class AdminEndpoints
         admin.MapPost("/dapps", RegisterAsync);
         admin.MapPost("/dapps/{dappId}/deposits", DepositAsync);
         admin.MapGet("/dapps/{dappId}", GetAsync);
+        admin.MapPost("/dapps/{dappId}/direct-calls", AllowDirectCallAsync);
+        admin.MapDelete("/dapps/{dappId}/direct-calls/{chainId}/{target}", RevokeDirectCallAsync);
         admin.MapPoolAdmin();
     }
 
@@ -80,9 +83,62 @@ public static class AdminEndpoints
         if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
         var (view, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), new GetDapp(id), Timeout, http.RequestAborted);
         if (refused is not null) return refused;
-        var balances = Views.Balances(view!.DappId.Value, view.Ledgers);
-        return Results.Json(new { dappId = view.DappId.Value, view.Name, surchargeBps = view.Surcharge.Value, view.RegisteredAt, view.OpenHolds, balances });
+        return Results.Json(DappJson(view!));
     }
+
+    /// <summary>
+    /// Lets the dApp's calls to a target go straight from a pool wallet (the target sees the pool as the caller, and no user
+    /// signature is checked): for contracts that do not take ERC-2771 calls. Journaled with the operator and the reason.
+    /// </summary>
+    private static async Task<IResult> AllowDirectCallAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
+        ChainRpcDirectory chains, TimeProvider clock)
+    {
+        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
+        if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return problem;
+        body!.Allow("chainId", "target", "reason");
+        var chainId = body.ChainId("chainId");
+        var target = body.Address("target");
+        var reason = body.String("reason", required: true, maxLength: 256);
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+        if (chains.Find(chainId!.Value) is null) return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
+        return await SetDirectCallAsync(http, dapps, new SetDirectCall(id, new DirectCallTarget(chainId.Value, target!.Value), true,
+            new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier)));
+    }
+
+    private static async Task<IResult> RevokeDirectCallAsync(HttpContext http, string dappId, string chainId, string target, IRequiredActor<DappRegion> dapps,
+        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    {
+        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
+        if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
+        var reason = http.Request.Query["reason"].ToString();
+        var errors = new Dictionary<string, string[]>();
+        if (!long.TryParse(chainId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var chain) || chain <= 0)
+            errors["chainId"] = ["must be a positive chain id"];
+        if (!Address.TryParse(target, out var address)) errors["target"] = ["must be a 0x-prefixed 20-byte hex address"];
+        if (reason.Trim().Length == 0 || reason.Length > 256 || reason.Any(char.IsControl)) errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        return await SetDirectCallAsync(http, dapps, new SetDirectCall(id, new DirectCallTarget(new ChainId(chain), address), false,
+            new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier)));
+    }
+
+    private static async Task<IResult> SetDirectCallAsync(HttpContext http, IRequiredActor<DappRegion> dapps, SetDirectCall command)
+    {
+        var (view, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), command, Timeout, http.RequestAborted);
+        return refused ?? Results.Json(DappJson(view!));
+    }
+
+    private static object DappJson(DappView view) => new
+    {
+        dappId = view.DappId.Value,
+        view.Name,
+        surchargeBps = view.Surcharge.Value,
+        view.RegisteredAt,
+        view.OpenHolds,
+        balances = Views.Balances(view.DappId.Value, view.Ledgers),
+        directCalls = (view.DirectCalls ?? []).Select(t => new { chainId = t.ChainId.Value, target = t.Target.Value }),
+    };
 
     /// <summary>The operator id whose token is in the Authorization header, compared in constant time.</summary>
     internal static string? Authenticate(HttpContext http, IEnumerable<OperatorOptions> operators)

@@ -4,6 +4,8 @@ using System.Text;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Pools;
+using GrandPaymaster.Chain.Crypto;
+using GrandPaymaster.Chain.Forwarding;
 using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
@@ -32,13 +34,19 @@ public static class DappEndpoints
     }
 
     private static async Task<IResult> CreateQuoteAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IMarketView market, ChainRpcDirectory chains,
-        PoolModeDirectory modes)
+        PoolModeDirectory modes, ChainContracts contracts)
     {
         if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
 
-        body!.Allow("chainId", "sender", "to", "data", "value", "gasLimit", "feeToken");
+        body!.Allow("chainId", "sender", "to", "data", "value", "gasLimit", "feeToken", "callType");
+        var direct = body.String("callType", required: false, maxLength: 16) switch
+        {
+            null or "forwarded" => false,
+            "direct" => true,
+            _ => Invalid(body, "callType", "must be \"forwarded\" (the default: the user signs, the forwarder calls) or \"direct\""),
+        };
         var chainId = body.ChainId("chainId");
         var sender = body.Address("sender");
         var to = body.Address("to");
@@ -57,25 +65,43 @@ public static class DappEndpoints
         if (market.GasPrice(chainId.Value) is not { } gasPrice || market.Rate(chainId.Value, token!.Value) is not { } rate)
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, "pool_unavailable", $"No market data for chain {chainId} yet; retry shortly.");
 
+        var forwarder = direct ? null : contracts.Forwarder(chainId.Value.Value);
+        if (!direct && forwarder is null)
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chainId} has no forwarder configured; forwarded calls are not served there.");
+
         var region = await dapps.GetAsync(http.RequestAborted);
         var keyHash = DappState.HashApiKey(key);
-        if (gasLimit is null)
+        ForwardInputs? forwarding = null;
+        if (gasLimit is null || !direct)
         {
-            // A simulation costs an RPC call: only a dApp whose key checks out gets one.
+            // Simulations and nonce reads cost RPC calls: only a dApp whose key checks out gets them.
             var (_, unauthorized) = await EdgeAsk.AskAsync<Balances>(region, new GetBalances(dappId, keyHash), QueryTimeout, http.RequestAborted);
             if (unauthorized is not null) return unauthorized;
-            var (estimate, simulationProblem) = await EstimateAsync(chain, to!.Value, data!, http.RequestAborted);
+        }
+
+        if (forwarder is { } f)
+        {
+            // The target sees the call from the forwarder with the user appended: simulate exactly that.
+            var (inner, readProblem) = await ForwardingAsync(chain, f, sender!.Value, to!.Value, data!, gasLimit, http.RequestAborted);
+            if (readProblem is not null) return readProblem;
+            forwarding = new ForwardInputs(Address.Parse(f.ToChecksumString()), inner!.Value.Nonce, inner.Value.Gas);
+            gasLimit = ForwarderAbi.OuterGasLimit(inner.Value.Gas, (data!.Length - 2) / 2);
+            if (gasLimit > MaxGasLimit) return Problems.Invalid(new Dictionary<string, string[]> { ["gasLimit"] = [$"the forwarded call needs more than {MaxGasLimit} gas"] });
+        }
+        else if (gasLimit is null)
+        {
+            var (estimate, simulationProblem) = await EstimateAsync(chain, new CallRequest(to!.Value.Value, Chain.Encoding.Hex.Decode(data!)), http.RequestAborted);
             if (simulationProblem is not null) return simulationProblem;
             gasLimit = estimate;
         }
 
         var request = new QuoteRequest(chainId.Value, sender!.Value, to!.Value, data!, gasLimit!.Value, token.Value);
-        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, market.Buffer(chainId.Value), rate));
+        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, market.Buffer(chainId.Value), rate), forwarding);
         var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(region, command, QueryTimeout, http.RequestAborted);
         return refused ?? Results.Json(Views.Quote(issued!.Quote), statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, IRequiredActor<DappRegion> dapps)
+    private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, IRequiredActor<DappRegion> dapps, ChainRpcDirectory chains, TimeProvider clock)
     {
         if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
         var idempotencyKey = http.Request.Headers["Idempotency-Key"].ToString();
@@ -84,15 +110,36 @@ public static class DappEndpoints
 
         var (body, problem) = await JsonRequest.ReadAsync(http, allowEmpty: true);
         if (problem is not null) return problem;
-        body!.Allow("clientReference");
+        body!.Allow("clientReference", "signature");
         var reference = body.String("clientReference", required: false, maxLength: 128);
+        var signature = body.HexData("signature", whenAbsent: null);
+        if (signature is not null && signature.Length != 2 + 65 * 2) body.Error("signature", "must be a 65-byte r ‖ s ‖ v signature (0x and 130 hex digits)");
         if (!body.IsValid) return Problems.Invalid(body.Errors);
         if (!QuoteId.TryParse(quoteId, out var id) || id.Dapp != dappId) return QuoteNotFound(quoteId);
 
+        var region = await dapps.GetAsync(http.RequestAborted);
+        var keyHash = DappState.HashApiKey(key);
+        var (status, missing) = await EdgeAsk.AskAsync<QuoteStatus>(region, new GetQuoteStatus(dappId, keyHash, id), QueryTimeout, http.RequestAborted);
+        if (missing is not null) return missing;
+        var simulated = false;
+        // A quote already executed is answered by its dApp (a replay, or a conflict): nothing is checked on the chain again.
+        if (status!.Execution is null)
+        {
+            if (status.Quote.Forward is null && signature is not null)
+                return Problems.Invalid(new Dictionary<string, string[]> { ["signature"] = ["a direct call is not signed by the user; send no signature"] });
+            if (status.Quote.Forward is not null)
+            {
+                var (checkedOnChain, refusal) = await ForwardChecks.CheckAsync(status.Quote, signature, chains.Find(status.Quote.Request.ChainId)!, clock.GetUtcNow(),
+                    http.RequestAborted);
+                if (refusal is not null) return refusal;
+                simulated = checkedOnChain;
+            }
+        }
+
         // Same key and same request replay; same key and another request conflict (the hash tells them apart).
-        var requestHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{id.Value}\n{reference}")));
-        var command = new ExecuteQuote(dappId, DappState.HashApiKey(key), id, idempotencyKey, requestHash, reference);
-        var (accepted, refused) = await EdgeAsk.AskAsync<ExecutionAccepted>(await dapps.GetAsync(http.RequestAborted), command, ExecuteTimeout, http.RequestAborted);
+        var requestHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{id.Value}\n{reference}\n{signature}")));
+        var command = new ExecuteQuote(dappId, keyHash, id, idempotencyKey, requestHash, reference, signature, simulated);
+        var (accepted, refused) = await EdgeAsk.AskAsync<ExecutionAccepted>(region, command, ExecuteTimeout, http.RequestAborted);
         return refused ?? Results.Json(new { quoteId = accepted!.QuoteId.Value, txHash = accepted.TxHash, status = "submitted" },
             statusCode: StatusCodes.Status202Accepted);
     }
@@ -118,11 +165,11 @@ public static class DappEndpoints
     /// Simulates the call when the dApp gave no gas limit (with failover across the chain's endpoints); a revert is the
     /// dApp's problem, an outage ours. The revert reason is decoded ABI data, never the node's own message.
     /// </summary>
-    private static async Task<(BigInteger? GasLimit, IResult? Problem)> EstimateAsync(ConfiguredChain chain, Address to, string data, CancellationToken ct)
+    private static async Task<(BigInteger? GasLimit, IResult? Problem)> EstimateAsync(ConfiguredChain chain, CallRequest call, CancellationToken ct)
     {
         try
         {
-            var estimate = await chain.Endpoints.CallAsync((client, t) => client.EstimateGasAsync(new CallRequest(to.Value, Chain.Encoding.Hex.Decode(data)), t), ct);
+            var estimate = await chain.Endpoints.CallAsync((client, t) => client.EstimateGasAsync(call, t), ct);
             return (BigInteger.Max(estimate, MinGasLimit), null);
         }
         catch (RpcRevertException e)
@@ -134,6 +181,37 @@ public static class DappEndpoints
         {
             return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot simulate the call right now."));
         }
+    }
+
+    /// <summary>
+    /// What a forwarded quote needs from the chain: the user's nonce on the forwarder and, unless the dApp gave one, the gas of
+    /// the call as the target will see it (from the forwarder, with the user appended to the data).
+    /// </summary>
+    private static async Task<((BigInteger Nonce, BigInteger Gas)? Inputs, IResult? Problem)> ForwardingAsync(ConfiguredChain chain, EthAddress forwarder,
+        Address sender, Address to, string data, BigInteger? gasLimit, CancellationToken ct)
+    {
+        var user = EthAddress.Parse(sender.Value);
+        BigInteger nonce;
+        try
+        {
+            var output = await chain.Endpoints.CallAsync((c, t) => c.CallAsync(new CallRequest(forwarder.ToChecksumString(), ForwarderAbi.Nonces(user)), null, t), ct);
+            nonce = ForwarderAbi.DecodeUint(output);
+        }
+        catch (Exception e) when (e is RpcException or FormatException)
+        {
+            return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot read the user's forwarder nonce right now."));
+        }
+
+        if (gasLimit is { } given) return ((nonce, given), null);
+        var call = new CallRequest(to.Value, [.. Chain.Encoding.Hex.Decode(data), .. user.ToArray()], forwarder.ToChecksumString());
+        var (estimate, problem) = await EstimateAsync(chain, call, ct);
+        return problem is not null ? (null, problem) : ((nonce, estimate!.Value), null);
+    }
+
+    private static bool Invalid(JsonRequest body, string field, string message)
+    {
+        body.Error(field, message);
+        return false;
     }
 
     private static IResult Unauthorized() =>

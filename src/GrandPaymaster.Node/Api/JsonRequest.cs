@@ -129,10 +129,10 @@ public sealed class JsonRequest
         return FeeTokens.TryParse(text, out var token) ? token : Invalid<FeeToken>(name, "must be USDT or VCN");
     }
 
-    /// <summary>Call data: <c>0x</c>-prefixed hex with an even number of digits; absent means empty.</summary>
-    public string? HexData(string name)
+    /// <summary>Bytes as <c>0x</c>-prefixed hex with an even number of digits, lower-cased; absent is <paramref name="whenAbsent"/> (call data: empty).</summary>
+    public string? HexData(string name, string? whenAbsent = "0x")
     {
-        if (!Present(name, required: false, out var value)) return "0x";
+        if (!Present(name, required: false, out var value)) return whenAbsent;
         if (value.ValueKind != JsonValueKind.String) return InvalidText(name, "must be a 0x-prefixed hex string");
         var text = value.GetString()!;
         if (!text.StartsWith("0x", StringComparison.Ordinal)) return InvalidText(name, "must start with 0x");

@@ -33,6 +33,10 @@ public static class Problems
         RejectionCodes.InsufficientBalance => StatusCodes.Status402PaymentRequired,
         RejectionCodes.IdempotencyConflict => StatusCodes.Status422UnprocessableEntity,
         RejectionCodes.RelayFailed => StatusCodes.Status502BadGateway,
+        RejectionCodes.NonceStale => StatusCodes.Status409Conflict,
+        RejectionCodes.RequestExpired => StatusCodes.Status410Gone,
+        RejectionCodes.UntrustedTarget or RejectionCodes.SimulationReverted => StatusCodes.Status422UnprocessableEntity,
+        RejectionCodes.DirectCallNotAllowed => StatusCodes.Status403Forbidden,
         RejectionCodes.PoolUnavailable or RejectionCodes.PoolPaused or RejectionCodes.PoolDisabled => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status400BadRequest,
     };

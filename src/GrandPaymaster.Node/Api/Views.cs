@@ -1,5 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Text.Json;
+using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Chain.Encoding;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
 
@@ -12,9 +15,11 @@ public static class Views
     {
         quoteId = quote.Id.Value,
         chainId = quote.Request.ChainId.Value,
+        callType = quote.Forward is null ? "direct" : "forwarded",
         feeToken = quote.Request.Token.Symbol(),
         maxFee = Units(quote.Breakdown.MaxFee),
         expiresAt = quote.ExpiresAt,
+        forwardRequest = quote.Forward is null ? null : ForwardRequest(quote),
         breakdown = new
         {
             gasLimit = Text(quote.Breakdown.GasLimit),
@@ -24,6 +29,18 @@ public static class Views
             rate = new { unitsPerNativeCoin = Text(quote.Breakdown.Rate.UnitsPerNativeCoin), token = quote.Breakdown.Rate.Token.Symbol() },
         },
     };
+
+    /// <summary>
+    /// What the user signs for a forwarded quote: <c>typedData</c> as <c>eth_signTypedData_v4</c> takes it, and its EIP-712
+    /// <c>signingHash</c> (for signers that sign a digest). The signature goes into the execute request.
+    /// </summary>
+    private static object ForwardRequest(Quote quote)
+    {
+        var request = ForwardedCalls.RequestOf(quote);
+        var domain = ForwardedCalls.DomainOf(quote);
+        using var typedData = JsonDocument.Parse(request.TypedDataJson(domain));
+        return new { typedData = typedData.RootElement.Clone(), signingHash = Hex.Encode(request.Digest(domain)) };
+    }
 
     public static object Status(Quote quote, Execution? execution)
     {
@@ -60,6 +77,8 @@ public static class Views
             txHash = execution?.TxHash ?? execution?.Settlement?.TxHash,
             // Every hash signed for the quote's nonce (the relay, then speed-ups and a cancel); one of them is mined at most.
             txHashes = execution?.TxHashes ?? [],
+            callType = quote.Forward is null ? "direct" : "forwarded",
+            userNonce = quote.Forward is null ? null : Text(quote.Forward.UserNonce),
             timeline,
         };
     }

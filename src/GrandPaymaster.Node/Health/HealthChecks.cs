@@ -52,8 +52,8 @@ public sealed class JournalHealthCheck(ActorSystem system) : IHealthCheck
 }
 
 /// <summary>
-/// Every configured chain answers <c>eth_chainId</c> with its configured id on at least one endpoint, and has code at
-/// its forwarder's address when it has one (checked until seen once: code does not go away).
+/// Every configured chain answers <c>eth_chainId</c> with its configured id on at least one endpoint, has a forwarder, and
+/// has code at the forwarder's address (checked until seen once: code does not go away).
 /// </summary>
 public sealed class ChainsHealthCheck(ChainRpcDirectory chains, ChainContracts contracts) : IHealthCheck
 {
@@ -87,8 +87,8 @@ public sealed class ChainsHealthCheck(ChainRpcDirectory chains, ChainContracts c
 
     private async Task<string?> ForwarderProblemAsync(ConfiguredChain chain, CancellationToken ct)
     {
-        // None yet is not a problem while nothing is forwarded (issue 7 makes forwarding the default, then it will be).
-        if (contracts.Forwarder(chain.ChainId) is not { } forwarder) return null;
+        // Forwarded calls are the default: a chain without a forwarder cannot serve them.
+        if (contracts.Forwarder(chain.ChainId) is not { } forwarder) return $"{chain.Name} ({chain.ChainId}) has no forwarder (Gpm:Chains:i:Forwarder)";
         if (_forwardersSeen.ContainsKey((chain.ChainId, forwarder))) return null;
         var code = await chain.Endpoints.CallAsync((client, t) => client.RequestAsync("eth_getCode", [forwarder.ToChecksumString(), "latest"], ct: t), ct)
             .WaitAsync(Timeout, ct);

@@ -134,6 +134,7 @@ public sealed class DappActorSpecs : TestKit
         var meta = new Meta(_clock.GetUtcNow(), "operator:test", "test", "c-1");
         await dapp.Ask<Registered>(new Register(_dapp, "Acme", KeyHash, new Bps(3_000), meta), Wait);
         await dapp.Ask<Balances>(new Deposit(_dapp, new TokenAmount(FeeToken.Usdt, 100_000_000), "wire-1", meta), Wait);
+        await dapp.Ask<DappView>(new SetDirectCall(_dapp, new DirectCallTarget(Chain, Address.Parse("0x" + new string('2', 40))), true, meta), Wait);
         return dapp;
     }
 

@@ -40,13 +40,30 @@ public sealed class ScriptedChain : IPoolChain
 
     public void NextVerdict(BroadcastVerdict verdict, string reason = "scripted") => _verdicts.Enqueue((verdict, reason));
 
+    /// <summary>Every forwarded relay the pool simulated before signing it.</summary>
+    public ConcurrentQueue<PoolCommands.RelayTransaction> Preflights { get; } = new();
+
+    private readonly ConcurrentQueue<PreflightVerdict> _preflightVerdicts = new();
+
+    /// <summary>The next simulation's answer (it passes when none is scripted).</summary>
+    public void NextPreflight(PreflightVerdict verdict) => _preflightVerdicts.Enqueue(verdict);
+
+    public Task<PreflightVerdict> PreflightAsync(PoolCommands.RelayTransaction relay, CancellationToken ct = default)
+    {
+        Preflights.Enqueue(relay);
+        return Task.FromResult(_preflightVerdicts.TryDequeue(out var verdict) ? verdict : PreflightVerdict.Passes);
+    }
+
     /// <summary>Mines a block holding these transactions (by hash); each uses 21,000 gas at the given price.</summary>
-    public void Mine(params string[] txHashes)
+    public void Mine(params string[] txHashes) => Mine(null, txHashes);
+
+    /// <summary>Mines a block whose receipts carry these forwarder events (the same for each transaction).</summary>
+    public void Mine(IReadOnlyList<ForwardExecution>? forwarded, params string[] txHashes)
     {
         // The block exists before the head moves to it, as on a node: a scan never sees a head without its receipts.
         var number = Interlocked.Read(ref _head) + 1;
         var hash = $"0xblock{number}-{_epoch}";
-        var receipts = txHashes.Select(h => new FoundReceipt(h, number, hash, 21_000, BaseFee, true)).ToArray();
+        var receipts = txHashes.Select(h => new FoundReceipt(h, number, hash, 21_000, BaseFee, true, forwarded)).ToArray();
         foreach (var r in receipts) _mined[r.TxHash] = r;
         _blocks[number] = (hash, receipts);
         Interlocked.Exchange(ref _head, number);

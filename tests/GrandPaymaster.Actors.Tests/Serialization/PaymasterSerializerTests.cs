@@ -35,7 +35,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     private static readonly Execution SampleExecution = new(SampleQuote, Hold, "key-1", "hash-1", "ref", SampleMeta.At, "0xabc", SampleMeta.At, SampleSettlement);
     private static readonly ImmutableDictionary<FeeToken, Ledger> Ledgers = ImmutableDictionary<FeeToken, Ledger>.Empty
         .Add(FeeToken.Usdt, new Ledger(10, 5, 3, 2, 1)).Add(FeeToken.Vcn, new Ledger(Huge, Huge, 0, 0, 0));
-    private static readonly PoolEvents.TxSubmitted Submitted = new(Chain, SampleQuoteId, Dapp, Wallet, 7, "0xabc", "0x02f8", SampleMeta, 30, 2, Huge);
+    private static readonly PoolEvents.TxSubmitted Submitted = new(Chain, SampleQuoteId, Dapp, Wallet, 7, "0xabc", "0x02f8", SampleMeta, 30, 2, Huge,
+        new ForwardedCall(Wallet, Address.Parse("0x" + new string('1', 40)), 3, 1_800_000_000));
     private static readonly TxAttempt SpeedUp = new("0xdef", "0x02f9", 34, 3, AttemptKind.SpeedUp, SampleMeta.At);
     private static readonly PoolEvents.TxConfirmed Confirmed = new(Chain, SampleQuoteId, Dapp, "0xabc", 21_000, new Wei(Huge), false, 99, SampleMeta);
 
@@ -46,7 +47,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new PoolCommands.GetPoolState(Chain),
         new PoolCommands.GetPoolSummary(Chain),
         new PoolReplies.PoolSummary(Chain, 3, SampleMeta.At, 1, 0, 2, 2),
-        new PoolCommands.RelayTransaction(Chain, SampleQuoteId, Dapp, Wallet, "0x", 21_000, new Wei(Huge), new Wei(30)),
+        new PoolCommands.RelayTransaction(Chain, SampleQuoteId, Dapp, Wallet, "0x", 21_000, new Wei(Huge), new Wei(30),
+            new ForwardedCall(Wallet, Address.Parse("0x" + new string('1', 40)), Huge, 1_800_000_000, Simulated: true)),
         new PoolCommands.SetPoolMode(Chain, PoolMode.Paused, SampleMeta),
         new PoolModeView(Chain, PoolMode.Paused, PauseCause.Auto, "every RPC endpoint is down", SampleMeta.At),
         new PoolEvents.TxReplaced(Chain, SampleQuoteId, SpeedUp, SampleMeta),
@@ -55,7 +57,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new PoolEvents.NonceGapFound(Chain, Wallet, [4, 5], SampleMeta),
         new PoolEvents.GapFillSubmitted(Chain, Wallet, 4, SpeedUp with { Kind = AttemptKind.GapFill }, SampleMeta),
         new PoolEvents.GapFilled(Chain, Wallet, 4, SampleMeta, 21_000),
-        new PoolEvents.RelayRefused(Chain, SampleQuoteId, Dapp, "pool disabled", SampleMeta),
+        new PoolEvents.RelayRefused(Chain, SampleQuoteId, Dapp, "nonce_stale: an earlier request failed", SampleMeta, RejectionCodes.NonceStale),
         new DappCommands.RelayReplaced(Dapp, SampleQuoteId, "0xdef", "SpeedUp"),
         new DappEvents.RelayAttemptAdded(Dapp, SampleQuoteId, "0xdef", "SpeedUp", SampleMeta),
         new PoolReplies.WorkerWalletRegistration(Chain, Wallet, Added: true),
@@ -68,31 +70,38 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new DappCommands.Register(Dapp, "Acme", "hash", new Bps(2_500), SampleMeta),
         new DappCommands.Deposit(Dapp, Hold, "wire-1", SampleMeta),
         new DappCommands.GetDapp(Dapp),
-        new DappCommands.RequestQuote(Dapp, "hash", SampleQuote.Request, new MarketInputs(new Wei(5), new Bps(2_000), VcnRate)),
-        new DappCommands.ExecuteQuote(Dapp, "hash", SampleQuoteId, "key-1", "req-hash", null),
+        new DappCommands.RequestQuote(Dapp, "hash", SampleQuote.Request, new MarketInputs(new Wei(5), new Bps(2_000), VcnRate),
+            new ForwardInputs(Wallet, Huge, 90_000)),
+        new DappCommands.ExecuteQuote(Dapp, "hash", SampleQuoteId, "key-1", "req-hash", null, "0x" + new string('a', 130), Simulated: true),
+        new DappCommands.SetDirectCall(Dapp, new DirectCallTarget(Chain, Wallet), true, SampleMeta),
+        new DappEvents.DirectCallAllowed(Dapp, new DirectCallTarget(Chain, Wallet), SampleMeta),
+        new DappEvents.DirectCallRevoked(Dapp, new DirectCallTarget(Chain, Wallet), SampleMeta),
         new DappCommands.GetQuoteStatus(Dapp, "hash", SampleQuoteId),
         new DappCommands.GetBalances(Dapp, "hash"),
         new DappCommands.RelaySucceeded(Dapp, SampleQuoteId, "0xabc", Wallet, 7),
-        new DappCommands.RelayFailed(Dapp, SampleQuoteId, "refused"),
+        new DappCommands.RelayFailed(Dapp, SampleQuoteId, "refused", RejectionCodes.RequestExpired),
         new DappCommands.SettleFee(Dapp, SampleQuoteId, Chain, "0xabc", 21_000, new Wei(Huge), true, 5, SampleMeta.At),
         new DappReplies.Rejected(new Rejection("quote_expired", "too late")),
         new DappReplies.Registered(Dapp),
         new DappReplies.Balances(Dapp, Ledgers),
-        new DappReplies.DappView(Dapp, "Acme", new Bps(3_000), SampleMeta.At, Ledgers, 2),
-        new DappReplies.QuoteIssued(SampleQuote),
+        new DappReplies.DappView(Dapp, "Acme", new Bps(3_000), SampleMeta.At, Ledgers, 2, [new DirectCallTarget(Chain, Wallet)]),
+        new DappReplies.QuoteIssued(SampleQuote with { Forward = new ForwardTerms(Wallet, Huge, 1_800_000_000, 90_000) }),
         new DappReplies.ExecutionAccepted(SampleQuoteId, "0xabc"),
         new DappReplies.QuoteStatus(SampleQuote, SampleExecution),
         new DappReplies.SettleAck(Chain, SampleQuoteId),
         new DappEvents.DappRegistered(Dapp, "Acme", "hash", new Bps(5_000), SampleMeta),
         new DappEvents.FundsDeposited(Dapp, Hold, "wire-1", SampleMeta),
         new DappEvents.FeeQuoted(Dapp, SampleQuote, SampleMeta),
-        new DappEvents.FeeDeducted(Dapp, SampleQuoteId, Hold, "key-1", "req-hash", "ref", SampleMeta),
+        new DappEvents.FeeDeducted(Dapp, SampleQuoteId, Hold, "key-1", "req-hash", "ref", SampleMeta, "0x" + new string('b', 130)),
         new DappEvents.RelaySubmitted(Dapp, SampleQuoteId, "0xabc", Wallet, 7, SampleMeta),
         new DappEvents.FeeReleased(Dapp, SampleQuoteId, Hold, "refused", SampleMeta),
         new DappEvents.FeeSettled(Dapp, SampleQuoteId, SampleSettlement, SampleMeta),
         new DappState(Dapp, new DappProfile("Acme", "hash", new Bps(3_000), SampleMeta.At), Ledgers,
             ImmutableDictionary<QuoteId, Execution>.Empty.Add(SampleQuoteId, SampleExecution),
-            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId], ["wire-1"]),
+            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId], ["wire-1"])
+        {
+            DirectCalls = [new DirectCallTarget(Chain, Wallet)],
+        },
     ];
 
     /// <summary>A pool with a worker, a pending transaction with a speed-up, a confirmed one, a release, free nonces and a gap fill.</summary>

@@ -18,6 +18,7 @@ public sealed class DappStateTests
     {
         var state = DappState.Empty(Dapp);
         state = Apply(state, state.Decide(new Register(Dapp, "Acme", KeyHash, new Bps(3_000), Meta)).Events);
+        state = Apply(state, state.Decide(new SetDirectCall(Dapp, new DirectCallTarget(new ChainId(31337), Address.Parse("0x" + new string('2', 40))), true, Meta)).Events);
         return Apply(state, state.Decide(new Deposit(Dapp, new TokenAmount(FeeToken.Usdt, usdtUnits), "wire-1", Meta)).Events);
     }
 

@@ -25,6 +25,7 @@ public sealed class LedgerLawProperties
         var now = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
         var state = DappState.Empty(Dapp);
         state = Run(state, state.Decide(new Register(Dapp, "law", KeyHash, new Bps(2_000 + random.Next(3_001)), Meta(now))).Events);
+        state = Run(state, state.Decide(new SetDirectCall(Dapp, new DirectCallTarget(new ChainId(31337), Address.Parse("0x" + new string('2', 40))), true, Meta(now))).Events);
         var quotes = new List<Quote>();
 
         for (var step = 0; step < Math.Min(length.Get, 60); step++)

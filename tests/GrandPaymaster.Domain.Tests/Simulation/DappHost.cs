@@ -34,6 +34,7 @@ public sealed class DappHost
         State = DappState.Empty(id);
         KeyHash = DappState.HashApiKey($"gpm_{id}_key");
         Persist(State.Decide(new Register(id, id.Value, KeyHash, surcharge, Meta("register"))).Events);
+        Persist(State.Decide(new SetDirectCall(id, new DirectCallTarget(PoolHost.Chain, Simulator.Target), true, Meta("the simulated target takes direct calls"))).Events);
         _nextRetry = clock.Now + RelayRetryAfter;
     }
 

@@ -19,7 +19,7 @@ namespace GrandPaymaster.Domain.Tests.Simulation;
 public sealed class Simulator
 {
     private static readonly BigInteger Gwei = 1_000_000_000;
-    private static readonly Address Target = Address.Parse("0x" + new string('c', 40));
+    public static readonly Address Target = Address.Parse("0x" + new string('c', 40));
 
     private readonly int _seed;
     private readonly SimulationOptions _options;

@@ -183,14 +183,14 @@ public sealed class ChainFaultTests : SingleChain
     private static async Task<(PaymasterClient Client, string ApiKey)> FundedDappAsync(TestNode node)
     {
         var client = node.Client;
-        var (dappId, apiKey) = await client.RegisterDappAsync();
+        var (dappId, apiKey) = await client.RegisterDappAsync(directCalls: [(31337, Target)]);
         await client.DepositAsync(dappId, "USDT", "100000000");
         return (client, apiKey);
     }
 
     private static object QuoteBody(string? gasLimit) => gasLimit is null
-        ? new { chainId = 31337, sender = Sender, to = Target, feeToken = "USDT" }
-        : new { chainId = 31337, sender = Sender, to = Target, gasLimit, feeToken = "USDT" };
+        ? new { chainId = 31337, sender = Sender, to = Target, feeToken = "USDT", callType = "direct" }
+        : new { chainId = 31337, sender = Sender, to = Target, gasLimit, feeToken = "USDT", callType = "direct" };
 
     private static async Task<string> QuoteAsync(PaymasterClient client, string apiKey, string? gasLimit = "21000")
     {

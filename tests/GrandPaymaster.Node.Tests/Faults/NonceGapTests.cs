@@ -23,7 +23,7 @@ public sealed class NonceGapTests : SingleChain
         await using (var first = await StartAsync(proxy.Url, "--Gpm:Pools:GapFillAfter=01:00:00"))
         {
             client = first.Client;
-            (var dappId, apiKey) = await client.RegisterDappAsync();
+            (var dappId, apiKey) = await client.RegisterDappAsync(directCalls: [(31337, "0x2222222222222222222222222222222222222222")]);
             await client.DepositAsync(dappId, "USDT", "100000000");
             // The worker can pay for a small call but not for 5,000,000 gas: the node refuses the big one for
             // insufficient funds (a proven refusal) and accepts the small one behind it.
@@ -70,7 +70,7 @@ public sealed class NonceGapTests : SingleChain
     private static async Task<(string QuoteId, System.Numerics.BigInteger GasPrice)> QuoteAsync(PaymasterClient client, string apiKey, string gasLimit)
     {
         using var response = await client.QuoteAsync(apiKey, new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111",
-            to = "0x2222222222222222222222222222222222222222", gasLimit, feeToken = "USDT" });
+            to = "0x2222222222222222222222222222222222222222", gasLimit, feeToken = "USDT", callType = "direct" });
         var quote = await PaymasterClient.ExpectAsync(response, HttpStatusCode.Created);
         return (quote.GetProperty("quoteId").GetString()!,
             System.Numerics.BigInteger.Parse(quote.GetProperty("breakdown").GetProperty("gasPrice").GetString()!, System.Globalization.CultureInfo.InvariantCulture));

@@ -1,0 +1,89 @@
+using System.Numerics;
+using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Chain.Crypto;
+using GrandPaymaster.Chain.Encoding;
+using GrandPaymaster.Chain.Forwarding;
+using GrandPaymaster.Chain.Rpc;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Node.Hosting;
+
+namespace GrandPaymaster.Node.Api;
+
+/// <summary>
+/// What the edge checks before a forwarded quote may hold any money: the user's signature (recovered by our own code),
+/// the deadline, the user's nonce on the forwarder and, when the request is the user's next one, a simulation of
+/// <c>forwarder.execute</c> itself. A request behind others of its user still in flight cannot be simulated yet: the
+/// target's trust in the forwarder is checked instead, and the pool simulates it right before signing.
+/// </summary>
+public static class ForwardChecks
+{
+    /// <returns>Whether <c>execute</c> was simulated, or the refusal.</returns>
+    public static async Task<(bool Simulated, IResult? Problem)> CheckAsync(Quote quote, string? signatureHex, ConfiguredChain chain, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var request = ForwardedCalls.RequestOf(quote);
+        if (signatureHex is null)
+            return Refuse(RejectionCodes.InvalidSignature, "A forwarded call needs the user's signature of the quote's forwardRequest (field \"signature\").");
+        if (!SignerIs(request, ForwardedCalls.DomainOf(quote), Hex.Decode(signatureHex)))
+            return Refuse(RejectionCodes.InvalidSignature, $"The signature is not {request.From}'s signature of this quote's forwardRequest.");
+        if ((ulong)now.ToUnixTimeSeconds() >= request.Deadline)
+            return Refuse(RejectionCodes.RequestExpired, $"The request's deadline ({request.Deadline}) has passed; request a new quote.");
+
+        var forwarder = quote.Forward!.Forwarder.Value;
+        try
+        {
+            var chainNonce = ForwarderAbi.DecodeUint(await chain.Endpoints.CallAsync(
+                (c, t) => c.CallAsync(new CallRequest(forwarder, ForwarderAbi.Nonces(request.From)), null, t), ct));
+            if (chainNonce > request.Nonce)
+                return Refuse(RejectionCodes.NonceStale, $"The user's forwarder nonce is already {chainNonce}; this request (nonce {request.Nonce}) can never run. Request a new quote.");
+            if (chainNonce < request.Nonce) return await TrustCheckAsync(request, chain, forwarder, ct);
+
+            var execute = new CallRequest(forwarder, ForwarderAbi.Execute(request, Hex.Decode(signatureHex)));
+            var gas = await chain.Endpoints.CallAsync((c, t) => c.EstimateGasAsync(execute, t), ct);
+            return gas <= quote.Breakdown.GasLimit
+                ? (true, null)
+                : Refuse(RejectionCodes.SimulationReverted, $"The call now needs {gas} gas, more than the {quote.Breakdown.GasLimit} quoted; request a new quote.");
+        }
+        catch (RpcRevertException e)
+        {
+            return ForwarderAbi.Refusal(e.ErrorData) switch
+            {
+                // The signature was checked above: the forwarder refuses the signer only when the nonce moved on meanwhile.
+                ForwarderRefusal.InvalidSigner => Refuse(RejectionCodes.NonceStale, "The user's forwarder nonce moved on meanwhile; request a new quote."),
+                ForwarderRefusal.Expired => Refuse(RejectionCodes.RequestExpired, "The request's deadline has passed; request a new quote."),
+                ForwarderRefusal.UntrustedTarget => Untrusted(request),
+                _ => Refuse(RejectionCodes.SimulationReverted,
+                    e.Reason is null ? "The forwarded call reverts when simulated." : $"The forwarded call reverts when simulated: {RpcRedaction.Redact(e.Reason)}"),
+            };
+        }
+        catch (Exception e) when (e is RpcException or FormatException)
+        {
+            return (false, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot check the request right now; retry."));
+        }
+    }
+
+    private static async Task<(bool, IResult?)> TrustCheckAsync(ForwardRequest request, ConfiguredChain chain, string forwarder, CancellationToken ct)
+    {
+        var trusts = ForwarderAbi.DecodeBool(await chain.Endpoints.CallAsync(
+            (c, t) => c.CallAsync(new CallRequest(request.To.ToChecksumString(), ForwarderAbi.IsTrustedForwarder(EthAddress.Parse(forwarder))), null, t), ct));
+        return trusts ? (false, null) : Untrusted(request);
+    }
+
+    private static bool SignerIs(ForwardRequest request, ForwarderDomain domain, byte[] signature)
+    {
+        try
+        {
+            return request.Signer(domain, signature) == request.From;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            // Not a point on the curve, s out of range, a bad recovery id: not the user's signature either way.
+            return false;
+        }
+    }
+
+    private static (bool, IResult?) Untrusted(ForwardRequest request) =>
+        Refuse(RejectionCodes.UntrustedTarget, $"{request.To} does not trust the paymaster's forwarder (ERC-2771 isTrustedForwarder is false); it cannot be called forwarded.");
+
+    private static (bool, IResult?) Refuse(string code, string detail) => (false, Problems.Of(Problems.StatusOf(code), code, detail));
+}
