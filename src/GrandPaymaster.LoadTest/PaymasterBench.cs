@@ -18,8 +18,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GrandPaymaster.LoadTest;
 
 /// <summary>
-/// A real node for the load scenarios: two anvil chains on free loopback ports, the node in this
-/// process on a free port with a fresh SQLite journal, one registered and funded dApp.
+/// A real node for the load scenarios: two anvil chains on free loopback ports with the project's contracts deployed
+/// as the devnet does, the node in this process on a free port with a fresh SQLite journal, one registered and funded
+/// dApp, and a ring of users (keys holding no ETH) whose calls to SenderRecorder go through the forwarder.
 /// </summary>
 public sealed class PaymasterBench : IAsyncDisposable
 {
@@ -33,6 +34,12 @@ public sealed class PaymasterBench : IAsyncDisposable
     public string ApiKey { get; private set; } = "";
     public string DappId { get; private set; } = "";
     public string Target { get; private set; } = "";
+
+    /// <summary>A contract without ERC-2771 on the dApp's direct-call list: quotes for it are priced without any chain read.</summary>
+    public string DirectTarget { get; private set; } = "";
+
+    /// <summary>Users the flow quotes for, in turn; each signs its own requests.</summary>
+    public IReadOnlyList<EthKey> Users { get; } = Enumerable.Range(0, 2_000).Select(i => EthKey.Generate(new Random(90_000 + i))).ToArray();
 
     public static async Task<PaymasterBench> StartAsync(int maxConnections)
     {
@@ -51,8 +58,17 @@ public sealed class PaymasterBench : IAsyncDisposable
         var rpc = new EthRpcClient(_chainHttp, chainA.RpcUrl);
         await DevnetFunder.FundAsync(rpc, chainA.Spec.ChainId, AnvilDevAccounts.Key(0),
             [(wallets.PoolWorker(chainA.Spec.ChainId, 0).Address, 1_000 * DevnetFunder.Ether), (wallets.PoolWorker(chainA.Spec.ChainId, 1).Address, 1_000 * DevnetFunder.Ether)]);
-        Target = EthKey.Generate().Address.ToChecksumString();
-        await rpc.RequestAsync("anvil_setCode", [Target, "0x600160005500"]); // PUSH1 1 PUSH1 0 SSTORE STOP
+        var forwarders = new List<EthAddress>();
+        foreach (var chain in _chains.Chains)
+        {
+            var deployed = await DevnetContracts.DeployAsync(new EthRpcClient(_chainHttp, chain.RpcUrl), chain.Spec.ChainId, wallets.Deployer(chain.Spec.ChainId),
+                AnvilDevAccounts.Key(0));
+            forwarders.Add(deployed.Forwarder);
+            if (chain == chainA) Target = deployed.SenderRecorder.ToChecksumString();
+        }
+
+        DirectTarget = EthKey.Generate().Address.ToChecksumString();
+        await rpc.RequestAsync("anvil_setCode", [DirectTarget, "0x600160005500"]); // PUSH1 1 PUSH1 0 SSTORE STOP
 
         var args = new List<string>
         {
@@ -62,7 +78,8 @@ public sealed class PaymasterBench : IAsyncDisposable
         for (var i = 0; i < _chains.Chains.Count; i++)
         {
             var c = _chains.Chains[i];
-            args.AddRange([$"--Gpm:Chains:{i}:Name={c.Spec.Name}", string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={c.Spec.ChainId}"), $"--Gpm:Chains:{i}:RpcUrls:0={c.RpcUrl}"]);
+            args.AddRange([$"--Gpm:Chains:{i}:Name={c.Spec.Name}", string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={c.Spec.ChainId}"), $"--Gpm:Chains:{i}:RpcUrls:0={c.RpcUrl}",
+                $"--Gpm:Chains:{i}:Forwarder={forwarders[i]}"]);
         }
 
         _node = NodeApp.Build(args.ToArray());
@@ -80,10 +97,33 @@ public sealed class PaymasterBench : IAsyncDisposable
         ApiKey = registered.GetProperty("apiKey").GetString()!;
         using var deposit = await SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{DappId}/deposits", "{\"token\":\"USDT\",\"amount\":\"1000000000000000\"}", bearer: OperatorToken);
         if (deposit.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException("Bench deposit failed: " + await deposit.Content.ReadAsStringAsync());
+        using var listed = await SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{DappId}/direct-calls",
+            $"{{\"chainId\":31337,\"target\":\"{DirectTarget}\",\"reason\":\"bench: pricing path without chain reads\"}}", bearer: OperatorToken);
+        if (listed.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException("Bench direct-call listing failed: " + await listed.Content.ReadAsStringAsync());
     }
 
-    public string QuoteBody(bool withGasLimit = true) =>
-        $"{{\"chainId\":31337,\"sender\":\"0x1111111111111111111111111111111111111111\",\"to\":\"{Target}\",\"feeToken\":\"USDT\"{(withGasLimit ? ",\"gasLimit\":\"100000\"" : "")}}}";
+    /// <summary><c>record("bench")</c> on SenderRecorder.</summary>
+    private const string RecordCall =
+        "0xe11126480000000000000000000000000000000000000000000000000000000000000020000000000000000000000000000000000000000000000000000000000000000562656e6368000000000000000000000000000000000000000000000000000000";
+
+    /// <summary>A direct call (from a pool wallet) to <see cref="DirectTarget"/>, with a gas limit: priced from the local market snapshot alone.</summary>
+    public string DirectQuoteBody() =>
+        $"{{\"chainId\":31337,\"sender\":\"0x1111111111111111111111111111111111111111\",\"to\":\"{DirectTarget}\",\"feeToken\":\"USDT\",\"gasLimit\":\"100000\",\"callType\":\"direct\"}}";
+
+    /// <summary>A forwarded call of <paramref name="user"/> to SenderRecorder; with a gas limit, so the quote needs no simulation.</summary>
+    public string QuoteBody(EthKey user, bool withGasLimit = true) =>
+        $"{{\"chainId\":31337,\"sender\":\"{user.Address.ToChecksumString()}\",\"to\":\"{Target}\",\"data\":\"{RecordCall}\",\"feeToken\":\"USDT\"{(withGasLimit ? ",\"gasLimit\":\"100000\"" : "")}}}";
+
+    /// <summary>The user's signature of a quote's forwardRequest, as the execute body wants it.</summary>
+    public static string ExecuteBody(EthKey user, JsonElement quote)
+    {
+        var digest = Chain.Encoding.Hex.Decode(quote.GetProperty("forwardRequest").GetProperty("signingHash").GetString()!);
+        var s = user.Sign(digest);
+        var r = s.R.ToByteArray(isUnsigned: true, isBigEndian: true);
+        var sv = s.S.ToByteArray(isUnsigned: true, isBigEndian: true);
+        byte[] signature = [.. new byte[32 - r.Length], .. r, .. new byte[32 - sv.Length], .. sv, (byte)(27 + s.RecoveryId)];
+        return $"{{\"signature\":\"{Chain.Encoding.Hex.Encode(signature)}\"}}";
+    }
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string? apiKey = null, string? bearer = null,
         string? idempotencyKey = null, CancellationToken ct = default)

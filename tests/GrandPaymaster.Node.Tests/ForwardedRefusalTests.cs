@@ -84,8 +84,8 @@ public sealed class ForwardedRefusalTests(NodeFixture fixture)
 
         var listed = await client.AllowDirectCallAsync(dappId, ChainId, target, reason: "legacy game contract without ERC-2771");
         Assert.Contains(listed.GetProperty("directCalls").EnumerateArray(), t => t.GetProperty("target").GetString() == target.ToLowerInvariant());
-        Assert.Equal(1, fixture.Node.Journal.RowsMentioning("dapp.evt.direct-call-allowed", "operator:tester"));
-        Assert.Equal(1, fixture.Node.Journal.RowsMentioning("dapp.evt.direct-call-allowed", "legacy game contract without ERC-2771"));
+        Assert.Equal(1, fixture.Node.Journal.Rows($"dapp-{dappId}", "dapp.evt.direct-call-allowed"));
+        Assert.Equal(1, fixture.Node.Journal.RowsMentioning("dapp.evt.direct-call-allowed", "legacy game contract without ERC-2771", "operator:tester"));
 
         using var quoted = await client.QuoteAsync(apiKey, body);
         var quote = await PaymasterClient.ExpectAsync(quoted, HttpStatusCode.Created);

@@ -15,6 +15,11 @@ public sealed class JournalProbe(string dataDirectory)
     public long RowsMentioning(string manifest, string text) =>
         Scalar("SELECT COUNT(*) FROM journal WHERE manifest = $manifest AND instr(CAST(message AS TEXT), $text) > 0", ("$manifest", manifest), ("$text", text));
 
+    /// <summary>Rows of one manifest whose bytes mention both texts (who and why of one event, say).</summary>
+    public long RowsMentioning(string manifest, string text, string alsoText) =>
+        Scalar("SELECT COUNT(*) FROM journal WHERE manifest = $manifest AND instr(CAST(message AS TEXT), $text) > 0 AND instr(CAST(message AS TEXT), $also) > 0",
+            ("$manifest", manifest), ("$text", text), ("$also", alsoText));
+
     /// <summary>Rows of any kind, events and snapshots alike, whose bytes mention <paramref name="text"/>.</summary>
     public long RowsMentioningAnywhere(string text) =>
         Scalar("SELECT COUNT(*) FROM journal WHERE instr(CAST(message AS TEXT), $text) > 0", ("$text", text));

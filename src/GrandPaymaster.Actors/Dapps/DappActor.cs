@@ -49,6 +49,9 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private readonly TimeProvider _clock;
     private readonly DappSettings _settings;
     private readonly Dictionary<QuoteId, Quote> _quotes = new();
+
+    /// <summary>Forwarder nonces reserved by unexecuted quotes, per chain and user (an index of <see cref="_quotes"/>).</summary>
+    private readonly Dictionary<(ChainId, Domain.Common.Address), Dictionary<System.Numerics.BigInteger, DateTimeOffset>> _quotedNonces = new();
     private readonly Dictionary<QuoteId, List<IActorRef>> _waiting = new();
     private readonly Dictionary<QuoteId, Queue<IDappCommand>> _quoteWrites = new();
     private readonly IPoolModes _modes;
@@ -141,7 +144,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     {
         var userNonce = command.Forwarding is { } forwarding ? FreeUserNonce(command.Request, forwarding.ChainNonce) : (System.Numerics.BigInteger?)null;
         var reply = _state.PriceQuote(command, QuoteId.New(_state.Id), Now, _settings.QuoteValidity, userNonce);
-        if (reply is QuoteIssued issued) _quotes[issued.Quote.Id] = issued.Quote;
+        if (reply is QuoteIssued issued) Keep(issued.Quote);
         Sender.Tell(reply);
     }
 
@@ -151,21 +154,57 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private System.Numerics.BigInteger FreeUserNonce(QuoteRequest request, System.Numerics.BigInteger chainNonce)
     {
-        var now = Now;
-        var taken = _quotes.Values
-            .Where(q => q.Forward is not null && !q.IsExpiredAt(now) && q.Request.ChainId == request.ChainId && q.Request.Sender == request.Sender)
-            .Select(q => q.Forward!.UserNonce)
-            .Concat(_state.HeldUserNonces(request.ChainId, request.Sender))
-            .ToHashSet();
+        var quoted = _quotedNonces.GetValueOrDefault((request.ChainId, request.Sender));
+        var held = _state.HeldUserNonces(request.ChainId, request.Sender).ToHashSet();
         var nonce = chainNonce;
-        while (taken.Contains(nonce)) nonce++;
+        while (quoted?.ContainsKey(nonce) == true || held.Contains(nonce)) nonce++;
         return nonce;
+    }
+
+    /// <summary>
+    /// A forwarded request can run only after the user's requests at every lower nonce the chain has not consumed yet: each
+    /// must be held (executed) or still quoted and live here, or it will never come and this one would wait for nothing.
+    /// </summary>
+    private System.Numerics.BigInteger? MissingEarlierNonce(Quote quote, System.Numerics.BigInteger chainNonce)
+    {
+        var key = (quote.Request.ChainId, quote.Request.Sender);
+        var quoted = _quotedNonces.GetValueOrDefault(key);
+        var held = _state.HeldUserNonces(quote.Request.ChainId, quote.Request.Sender).ToHashSet();
+        var now = Now;
+        for (var n = chainNonce; n < quote.Forward!.UserNonce; n++)
+            if (!held.Contains(n) && !(quoted?.TryGetValue(n, out var expiresAt) == true && expiresAt > now))
+                return n;
+        return null;
+    }
+
+    private void Keep(Quote quote)
+    {
+        _quotes[quote.Id] = quote;
+        if (quote.Forward is null) return;
+        var key = (quote.Request.ChainId, quote.Request.Sender);
+        if (!_quotedNonces.TryGetValue(key, out var nonces)) _quotedNonces[key] = nonces = [];
+        nonces[quote.Forward.UserNonce] = quote.ExpiresAt;
+    }
+
+    private void Forget(QuoteId id)
+    {
+        if (!_quotes.Remove(id, out var quote) || quote.Forward is null) return;
+        var key = (quote.Request.ChainId, quote.Request.Sender);
+        if (_quotedNonces.TryGetValue(key, out var nonces) && nonces.Remove(quote.Forward.UserNonce) && nonces.Count == 0) _quotedNonces.Remove(key);
     }
 
     private void OnExecute(ExecuteQuote command)
     {
         var meta = new Meta(Now, $"dapp:{_state.Id}", "execute quote", command.QuoteId.Value);
         var pending = _quotes.GetValueOrDefault(command.QuoteId);
+        if (pending?.Forward is not null && command.ChainNonce is { } chainNonce && !_state.Executions.ContainsKey(command.QuoteId)
+            && _state.Authenticate(command.ApiKeyHash) is null && MissingEarlierNonce(pending, chainNonce) is { } missing)
+        {
+            Sender.Tell(new Rejected(new Rejection(RejectionCodes.NonceStale,
+                $"This request has the user's forwarder nonce {pending.Forward.UserNonce}, but nonce {missing} was neither executed nor is it quoted any more; request a new quote.")));
+            return;
+        }
+
         var decision = _state.Decide(command, pending, meta, pending is null ? null : _modes.Get(pending.Request.ChainId));
         switch (decision.Outcome)
         {
@@ -182,7 +221,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
                 var sender = Sender;
                 PersistAllThen(decision.Events, () =>
                 {
-                    _quotes.Remove(command.QuoteId);
+                    Forget(command.QuoteId);
                     Wait(command.QuoteId, sender);
                     RequestRelay(_state.Executions[command.QuoteId], command.Simulated);
                 });
@@ -318,7 +357,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         var now = Now;
         foreach (var (id, quote) in _quotes.ToArray())
             if (quote.IsExpiredAt(now - TimeSpan.FromSeconds(5)))
-                _quotes.Remove(id);
+                Forget(id);
     }
 
     /// <summary>

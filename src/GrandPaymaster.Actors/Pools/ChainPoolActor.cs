@@ -372,6 +372,9 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             var gap = _state.GapFills.FirstOrDefault(g => string.Equals(g.Value.Attempt.TxHash, r.TxHash, StringComparison.OrdinalIgnoreCase));
             if (tx is null && gap.Value is null)
             {
+                // Seen again after it was settled (a lookup answering after the block scan): nothing to do.
+                if (_state.Settled.Values.Contains(r.TxHash, StringComparer.OrdinalIgnoreCase) || _state.Txs.Values.Any(t => t.Confirmed?.TxHash == r.TxHash))
+                    continue;
                 // Ours (it was watched) but no longer open: released, yet mined. The pool paid for it; an operator must know.
                 _log.Error("Pool {0}: transaction {1} was mined at block {2} after its quote was closed", _chainId, r.TxHash, r.BlockNumber);
                 continue;

@@ -28,10 +28,11 @@ public static class DappCommands
 
     /// <summary>
     /// Executes a quote. A forwarded quote carries the user's EIP-712 signature (hex), checked by the edge before it is sent;
-    /// <paramref name="Simulated"/> says the edge simulated <c>forwarder.execute</c> with it against the chain's current state.
+    /// <paramref name="Simulated"/> says the edge simulated <c>forwarder.execute</c> with it against the chain's current state;
+    /// <paramref name="ChainNonce"/> is the user's nonce on the forwarder the edge read.
     /// </summary>
     public sealed record ExecuteQuote(DappId DappId, string ApiKeyHash, QuoteId QuoteId, string IdempotencyKey, string RequestHash, string? ClientReference,
-        string? UserSignature = null, bool Simulated = false)
+        string? UserSignature = null, bool Simulated = false, System.Numerics.BigInteger? ChainNonce = null)
         : IAuthenticated;
 
     /// <summary>An operator allows (or, with <paramref name="Allowed"/> false, no longer allows) direct calls to a target.</summary>

@@ -122,6 +122,7 @@ public static class DappEndpoints
         var (status, missing) = await EdgeAsk.AskAsync<QuoteStatus>(region, new GetQuoteStatus(dappId, keyHash, id), QueryTimeout, http.RequestAborted);
         if (missing is not null) return missing;
         var simulated = false;
+        BigInteger? chainNonce = null;
         // A quote already executed is answered by its dApp (a replay, or a conflict): nothing is checked on the chain again.
         if (status!.Execution is null)
         {
@@ -129,16 +130,17 @@ public static class DappEndpoints
                 return Problems.Invalid(new Dictionary<string, string[]> { ["signature"] = ["a direct call is not signed by the user; send no signature"] });
             if (status.Quote.Forward is not null)
             {
-                var (checkedOnChain, refusal) = await ForwardChecks.CheckAsync(status.Quote, signature, chains.Find(status.Quote.Request.ChainId)!, clock.GetUtcNow(),
+                var (checkedOnChain, nonce, refusal) = await ForwardChecks.CheckAsync(status.Quote, signature, chains.Find(status.Quote.Request.ChainId)!, clock.GetUtcNow(),
                     http.RequestAborted);
                 if (refusal is not null) return refusal;
                 simulated = checkedOnChain;
+                chainNonce = nonce;
             }
         }
 
         // Same key and same request replay; same key and another request conflict (the hash tells them apart).
         var requestHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{id.Value}\n{reference}\n{signature}")));
-        var command = new ExecuteQuote(dappId, keyHash, id, idempotencyKey, requestHash, reference, signature, simulated);
+        var command = new ExecuteQuote(dappId, keyHash, id, idempotencyKey, requestHash, reference, signature, simulated, chainNonce);
         var (accepted, refused) = await EdgeAsk.AskAsync<ExecutionAccepted>(region, command, ExecuteTimeout, http.RequestAborted);
         return refused ?? Results.Json(new { quoteId = accepted!.QuoteId.Value, txHash = accepted.TxHash, status = "submitted" },
             statusCode: StatusCodes.Status202Accepted);

@@ -17,8 +17,8 @@ namespace GrandPaymaster.Node.Api;
 /// </summary>
 public static class ForwardChecks
 {
-    /// <returns>Whether <c>execute</c> was simulated, or the refusal.</returns>
-    public static async Task<(bool Simulated, IResult? Problem)> CheckAsync(Quote quote, string? signatureHex, ConfiguredChain chain, DateTimeOffset now,
+    /// <returns>Whether <c>execute</c> was simulated and the user's nonce on the forwarder, or the refusal.</returns>
+    public static async Task<(bool Simulated, BigInteger? ChainNonce, IResult? Problem)> CheckAsync(Quote quote, string? signatureHex, ConfiguredChain chain, DateTimeOffset now,
         CancellationToken ct)
     {
         var request = ForwardedCalls.RequestOf(quote);
@@ -36,12 +36,16 @@ public static class ForwardChecks
                 (c, t) => c.CallAsync(new CallRequest(forwarder, ForwarderAbi.Nonces(request.From)), null, t), ct));
             if (chainNonce > request.Nonce)
                 return Refuse(RejectionCodes.NonceStale, $"The user's forwarder nonce is already {chainNonce}; this request (nonce {request.Nonce}) can never run. Request a new quote.");
-            if (chainNonce < request.Nonce) return await TrustCheckAsync(request, chain, forwarder, ct);
+            if (chainNonce < request.Nonce)
+            {
+                var (_, untrusted) = await TrustCheckAsync(request, chain, forwarder, ct);
+                return (false, chainNonce, untrusted);
+            }
 
             var execute = new CallRequest(forwarder, ForwarderAbi.Execute(request, Hex.Decode(signatureHex)));
             var gas = await chain.Endpoints.CallAsync((c, t) => c.EstimateGasAsync(execute, t), ct);
             return gas <= quote.Breakdown.GasLimit
-                ? (true, null)
+                ? (true, chainNonce, null)
                 : Refuse(RejectionCodes.SimulationReverted, $"The call now needs {gas} gas, more than the {quote.Breakdown.GasLimit} quoted; request a new quote.");
         }
         catch (RpcRevertException e)
@@ -58,7 +62,7 @@ public static class ForwardChecks
         }
         catch (Exception e) when (e is RpcException or FormatException)
         {
-            return (false, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot check the request right now; retry."));
+            return (false, null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot check the request right now; retry."));
         }
     }
 
@@ -66,7 +70,7 @@ public static class ForwardChecks
     {
         var trusts = ForwarderAbi.DecodeBool(await chain.Endpoints.CallAsync(
             (c, t) => c.CallAsync(new CallRequest(request.To.ToChecksumString(), ForwarderAbi.IsTrustedForwarder(EthAddress.Parse(forwarder))), null, t), ct));
-        return trusts ? (false, null) : Untrusted(request);
+        return trusts ? (false, null) : (false, Untrusted(request).Item3);
     }
 
     private static bool SignerIs(ForwardRequest request, ForwarderDomain domain, byte[] signature)
@@ -82,8 +86,8 @@ public static class ForwardChecks
         }
     }
 
-    private static (bool, IResult?) Untrusted(ForwardRequest request) =>
+    private static (bool, BigInteger?, IResult?) Untrusted(ForwardRequest request) =>
         Refuse(RejectionCodes.UntrustedTarget, $"{request.To} does not trust the paymaster's forwarder (ERC-2771 isTrustedForwarder is false); it cannot be called forwarded.");
 
-    private static (bool, IResult?) Refuse(string code, string detail) => (false, Problems.Of(Problems.StatusOf(code), code, detail));
+    private static (bool, BigInteger?, IResult?) Refuse(string code, string detail) => (false, null, Problems.Of(Problems.StatusOf(code), code, detail));
 }

@@ -662,6 +662,82 @@ public sealed class PoolStateTests
         Assert.Null(PoolState.Empty(Chain).Summary().OldestInFlightSince);
     }
 
+    // ---------------------------------------------------------------- forwarded requests (ERC-2771)
+
+    private static readonly Address Forwarder = Address.Parse("0x" + new string('f', 40));
+    private static readonly Address User = Address.Parse("0x" + new string('e', 40));
+
+    private RelayTransaction Forwarded(int n, int userNonce, bool simulated = false, long deadlineIn = 60) =>
+        RelayOf(n) with { To = Forwarder, Forward = new ForwardedCall(Forwarder, User, userNonce, _clock.Now.ToUnixTimeSeconds() + deadlineIn, simulated) };
+
+    private List<PoolEffect.Preflight> Preflights() => Take().OfType<PoolEffect.Preflight>().ToList();
+
+    [Fact]
+    public void A_users_requests_are_signed_one_at_a_time_in_nonce_order_each_simulated_first_unless_the_edge_just_did()
+    {
+        Ready(W1);
+        _pool.Run(s => s.Relay(Forwarded(2, userNonce: 1), _clock.Now, Policy));
+        Assert.Equal(RelayOf(2).QuoteId, Assert.Single(Preflights()).Relay.QuoteId);
+        _pool.Run(s => s.OnPreflight(RelayOf(2).QuoteId, PreflightVerdict.NonceAhead, _clock.Now, Policy)); // nonce 0 is not mined yet
+
+        _pool.Run(s => s.Relay(Forwarded(1, userNonce: 0, simulated: true), _clock.Now, Policy));
+        // Something of the user's was already held here: the edge's simulation is not trusted for ordering; it is checked again.
+        Assert.Equal(RelayOf(1).QuoteId, Assert.Single(Preflights()).Relay.QuoteId);
+        _pool.Run(s => s.OnPreflight(RelayOf(1).QuoteId, PreflightVerdict.Passes, _clock.Now, Policy));
+        var first = Assert.Single(SignedSince(0));
+        Assert.Equal(Forwarder, State.Txs[RelayOf(1).QuoteId].Forward!.Forwarder);
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        _pool.Run(s => s.Tick(_clock.Now, 10 * Gwei, Policy));
+        Assert.Empty(Preflights()); // nonce 1 waits while nonce 0 is in flight
+        Verdict(first.Hash, BroadcastVerdict.Accepted);
+        Take();
+        _pool.Run(s => s.OnFinalReceipt(first.Hash, 90_000, Gwei, true, 1, "0xb1", _clock.Now, [new ForwardExecution(Forwarder, User, 0, true)], Policy));
+        Assert.Equal(RelayOf(2).QuoteId, Assert.Single(Preflights()).Relay.QuoteId);
+        Assert.True(((TxConfirmed)_pool.Journal.Last(e => e is TxConfirmed)).Succeeded);
+    }
+
+    [Fact]
+    public void A_forwarded_transaction_mined_without_the_forwarders_success_event_is_a_failed_call_and_the_users_later_requests_are_released()
+    {
+        Ready(W1);
+        _pool.Run(s => s.Relay(Forwarded(1, userNonce: 0, simulated: true), _clock.Now, Policy));
+        var first = Assert.Single(SignedSince(0)); // the edge simulated it and nothing of the user's was ahead: signed at once
+        _pool.Run(s => s.Relay(Forwarded(2, userNonce: 1), _clock.Now, Policy));
+        _pool.Run(s => s.Relay(Forwarded(3, userNonce: 2), _clock.Now, Policy));
+        Verdict(first.Hash, BroadcastVerdict.Accepted);
+        Take();
+
+        // Mined, but the receipt carries no successful ExecutedForwardRequest for this user and nonce (another signer's does not count).
+        _pool.Run(s => s.OnFinalReceipt(first.Hash, 90_000, Gwei, true, 1, "0xb1", _clock.Now, [new ForwardExecution(Forwarder, W2, 0, true)], Policy));
+
+        Assert.False(((TxConfirmed)_pool.Journal.Last(e => e is TxConfirmed)).Succeeded);
+        var refused = _pool.Journal.OfType<RelayRefused>().ToArray();
+        Assert.Equal([RelayOf(2).QuoteId, RelayOf(3).QuoteId], refused.Select(r => r.QuoteId));
+        Assert.All(refused, r => Assert.Equal(RejectionCodes.NonceStale, r.Code));
+        Assert.Equal(2, Take().Select(e => e is PoolEffect.ToDapp { Message: RelayFailed { Code: RejectionCodes.NonceStale } }).Count(x => x));
+        Assert.Empty(State.Waiting);
+        Assert.Equal(_pool.Folded().Released.Keys.Select(q => q.Value).Order(), State.Released.Keys.Select(q => q.Value).Order());
+    }
+
+    [Fact]
+    public void A_held_back_request_is_released_as_request_expired_once_its_deadline_passes_and_a_late_signature_is_thrown_away()
+    {
+        Ready(W1);
+        _pool.Run(s => s.Relay(Forwarded(1, userNonce: 3, deadlineIn: 5), _clock.Now, Policy));
+        _pool.Run(s => s.OnPreflight(RelayOf(1).QuoteId, PreflightVerdict.NonceAhead, _clock.Now, Policy));
+        Take();
+
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        _pool.Run(s => s.Tick(_clock.Now, 10 * Gwei, Policy));
+
+        Assert.Equal(RejectionCodes.RequestExpired, Assert.Single(_pool.Journal.OfType<RelayRefused>()).Code);
+        Assert.Empty(State.Waiting);
+        // A relay asked for again is answered with the release, never signed.
+        _pool.Run(s => s.Relay(Forwarded(1, userNonce: 3), _clock.Now, Policy));
+        Assert.Empty(SignedSince(0));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static RelayTransaction RelayOf(int n, long capGwei = 30, long priceGwei = 20) =>
