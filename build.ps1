@@ -1,8 +1,8 @@
 # Grand Paymaster build entry point (PowerShell). Thin twin of scripts/build.sh: same targets, same
 # dotnet/npm steps. Keep the two in step.
-#   ./build.ps1 run | test | devnet | bench | contracts [args...]
+#   ./build.ps1 run | test | devnet | bench | contracts | sign [args...]   (sign: ./build.ps1 sign KEY < quote.json)
 param(
-    [Parameter(Position = 0, Mandatory = $true)][ValidateSet('run', 'test', 'devnet', 'bench', 'contracts')][string]$Target,
+    [Parameter(Position = 0, Mandatory = $true)][ValidateSet('run', 'test', 'devnet', 'bench', 'contracts', 'sign')][string]$Target,
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
 $ErrorActionPreference = 'Stop'
@@ -30,6 +30,9 @@ $contractTools = Join-Path $root '.tools/contracts'
 $contractsDir = Join-Path $root 'src/GrandPaymaster.Contracts'
 function Install-Anvil { Install-NpmTools $anvilDir (Join-Path $root 'scripts/devnet') 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil' 'anvil' }
 function Install-ContractTools { Install-NpmTools $contractTools $contractsDir 'node_modules/solc' 'solc-js and OpenZeppelin' }
+$signerTools = Join-Path $root '.tools/signer'
+$signerDir = Join-Path $root 'scripts/signer'
+function Install-Signer { Install-NpmTools $signerTools $signerDir 'node_modules/ethers' 'ethers (request signer)' }
 
 function Build-Solution {
     dotnet build (Join-Path $root 'GrandPaymaster.sln') -c $configuration -nologo -v:quiet
@@ -37,6 +40,12 @@ function Build-Solution {
 }
 
 $env:GPM_CONTRACT_TOOLS = $contractTools
+$env:GPM_SIGNER_TOOLS = $signerTools
+if ($Target -eq 'sign') {
+    Install-Signer *> $null
+    $input | node (Join-Path $signerDir 'sign-forward-request.js') @Rest
+    exit $LASTEXITCODE
+}
 if ($Target -eq 'contracts') {
     Install-ContractTools
     node (Join-Path $contractsDir 'compile.js') @Rest
@@ -44,6 +53,7 @@ if ($Target -eq 'contracts') {
 }
 Install-Anvil
 if ($Target -eq 'test') { Install-ContractTools }
+if ($Target -in 'run', 'test') { Install-Signer }
 Build-Solution
 $env:GPM_ANVIL = $anvilBin
 switch ($Target) {
