@@ -52,7 +52,9 @@ public sealed class PaymasterBench : IAsyncDisposable
     {
         // A block every second besides automine, as `scripts/build.sh run` does: anvil's automine alone can leave
         // transactions ready but unmined at this rate (see DevnetChainSpec).
-        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts().Select(spec => spec with { BackstopBlockSeconds = 1 }), _chainHttp);
+        // GPM_BENCH_BACKSTOP_SECONDS: the devnet's backstop block interval (0: automine only).
+        var backstop = int.TryParse(Environment.GetEnvironmentVariable("GPM_BENCH_BACKSTOP_SECONDS"), out var seconds) ? seconds : 1;
+        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts().Select(spec => spec with { BackstopBlockSeconds = backstop > 0 ? backstop : null }), _chainHttp);
         var wallets = new DevWallets("grand-paymaster-devnet");
         var chainA = _chains.Chains[0];
         var rpc = new EthRpcClient(_chainHttp, chainA.RpcUrl);

@@ -286,10 +286,39 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
     {
         if (_chain is not { } chain) return;
         var previous = _broadcastTail.GetValueOrDefault(wallet) ?? Task.CompletedTask;
-        var sent = previous.ContinueWith(_ => chain.BroadcastAsync(rawTx), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        var sent = previous.ContinueWith(_ => DeliverAsync(chain, txHash, rawTx), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)
+            .Unwrap();
         _broadcastTail[wallet] = sent;
         sent.PipeTo(Self, success: r => new Broadcasted(wallet, nonce, txHash, r.Verdict, r.Reason),
             failure: _ => new Broadcasted(wallet, nonce, txHash, BroadcastVerdict.Unknown, "unknown: broadcast failed"));
+    }
+
+    /// <summary>
+    /// Sends a raw transaction. When the answer proves nothing (a timeout, a reset), the wallet's next transaction must
+    /// not overtake it: the node is asked whether it has it and, if not, it is sent again (a few times, briefly), so a
+    /// lost send does not leave a nonce gap at the node under the wallet's later transactions. The verdict reported is
+    /// still the first answer's: a copy's answer proves nothing about the first send.
+    /// </summary>
+    private static async Task<(BroadcastVerdict Verdict, string Reason)> DeliverAsync(IPoolChain chain, string txHash, string rawTx)
+    {
+        var first = await chain.BroadcastAsync(rawTx);
+        if (first.Verdict != BroadcastVerdict.Unknown) return first;
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            try
+            {
+                if (await chain.IsKnownAsync(txHash)) break;
+            }
+            catch (Exception e) when (e is Chain.Rpc.RpcException or InvalidOperationException)
+            {
+                // Cannot tell: send the copy anyway.
+            }
+
+            await chain.BroadcastAsync(rawTx);
+            await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+        }
+
+        return first;
     }
 
     private void OnBroadcasted(Broadcasted b)

@@ -43,6 +43,9 @@ public interface IPoolChain
     /// <summary>Whether the chain knows the transaction as part of a block (not merely pending).</summary>
     Task<bool> IsMinedAsync(string txHash, CancellationToken ct = default);
 
+    /// <summary>Whether the node knows the transaction at all: pending in its mempool or mined.</summary>
+    Task<bool> IsKnownAsync(string txHash, CancellationToken ct = default);
+
     /// <summary>The wallet's transaction count: at <paramref name="block"/>, or including pending ones when null.</summary>
     Task<BigInteger> NonceAsync(Address wallet, BigInteger? block, CancellationToken ct = default);
 
@@ -94,6 +97,9 @@ public sealed class RpcPoolChain(ChainEndpoints endpoints) : IPoolChain
         Interlocked.Increment(ref _receiptLookups);
         return await endpoints.CallAsync((c, t) => c.GetTransactionBlockNumberAsync(txHash, t), ct) is not null;
     }
+
+    public Task<bool> IsKnownAsync(string txHash, CancellationToken ct = default) =>
+        endpoints.CallAsync((c, t) => c.KnowsTransactionAsync(txHash, t), ct);
 
     public Task<BigInteger> NonceAsync(Address wallet, BigInteger? block, CancellationToken ct = default) =>
         endpoints.CallAsync((c, t) => c.GetTransactionCountAsync(wallet.ToChain().ToChecksumString(), block is { } b ? BlockTag.Number(b) : BlockTag.Pending, t), ct);

@@ -89,6 +89,10 @@ public sealed class EthRpcClient
     }
 
     /// <summary>The number of the block holding the transaction; null while it is pending or unknown to the node.</summary>
+    /// <summary>Whether the node knows the transaction at all (pending in its mempool or mined).</summary>
+    public async Task<bool> KnowsTransactionAsync(string transactionHash, CancellationToken ct = default) =>
+        (await RequestAsync("eth_getTransactionByHash", [transactionHash], ct: ct)).ValueKind == JsonValueKind.Object;
+
     public async Task<BigInteger?> GetTransactionBlockNumberAsync(string transactionHash, CancellationToken ct = default)
     {
         const string method = "eth_getTransactionByHash";

@@ -104,12 +104,20 @@ public sealed class ScriptedChain : IPoolChain
 
     public Task<bool> IsMinedAsync(string txHash, CancellationToken ct = default) => Task.FromResult(_mined.ContainsKey(txHash));
 
+    /// <summary>Known once broadcast (the scripted node keeps every transaction it was sent), or mined.</summary>
+    public Task<bool> IsKnownAsync(string txHash, CancellationToken ct = default) =>
+        Dark ? Task.FromException<bool>(new InvalidOperationException("dark"))
+            : Task.FromResult(_mined.ContainsKey(txHash) || _received.ContainsKey(txHash));
+
+    private readonly ConcurrentDictionary<string, bool> _received = new(StringComparer.OrdinalIgnoreCase);
+
     public Task<BigInteger> NonceAsync(Address wallet, BigInteger? block, CancellationToken ct = default) =>
         Dark ? Task.FromException<BigInteger>(new InvalidOperationException("dark")) : Task.FromResult(_nonces.GetValueOrDefault(wallet.Value));
 
     public async Task<(BroadcastVerdict Verdict, string Reason)> BroadcastAsync(string rawTx, CancellationToken ct = default)
     {
         Broadcasts.Enqueue(TransactionDecoder.Decode(Hex.Decode(rawTx)));
+        if (!Dark && !BroadcastThrows) _received[Hex.Encode(GrandPaymaster.Chain.Crypto.Keccak256.Hash(Hex.Decode(rawTx)))] = true;
         if (Gate is { } gate) await gate.Task;
         if (BroadcastThrows) throw new TaskCanceledException("the client gave up");
         if (Dark) return (BroadcastVerdict.Unknown, "unknown: no endpoint available");
