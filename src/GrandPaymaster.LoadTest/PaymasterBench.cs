@@ -39,7 +39,8 @@ public sealed class PaymasterBench : IAsyncDisposable
     public string DirectTarget { get; private set; } = "";
 
     /// <summary>Users the flow quotes for, in turn; each signs its own requests.</summary>
-    public IReadOnlyList<EthKey> Users { get; } = Enumerable.Range(0, 2_000).Select(i => EthKey.Generate(new Random(90_000 + i))).ToArray();
+    public IReadOnlyList<EthKey> Users { get; } = Enumerable.Range(0, int.TryParse(Environment.GetEnvironmentVariable("GPM_BENCH_USERS"), out var n) ? n : 2_000)
+        .Select(i => EthKey.Generate(new Random(90_000 + i))).ToArray();
 
     public static async Task<PaymasterBench> StartAsync(int maxConnections)
     {

@@ -125,8 +125,9 @@ public sealed class RpcPoolChain(ChainEndpoints endpoints) : IPoolChain
         var call = relay.Forward ?? throw new ArgumentException("Only a forwarded relay is simulated before it is signed.", nameof(relay));
         try
         {
-            var gas = await endpoints.CallAsync((c, t) => c.EstimateGasAsync(new CallRequest(relay.To.Value, Hex.Decode(relay.DataHex)), t), ct);
-            return gas <= relay.GasLimit ? PreflightVerdict.Passes : PreflightVerdict.CallReverts;
+            // One eth_call with the relay's gas limit: it succeeds only if the transaction fits in what the hold covers.
+            await endpoints.CallAsync((c, t) => c.CallAsync(new CallRequest(relay.To.Value, Hex.Decode(relay.DataHex), Gas: relay.GasLimit), null, t), ct);
+            return PreflightVerdict.Passes;
         }
         catch (RpcRevertException e)
         {
@@ -143,6 +144,10 @@ public sealed class RpcPoolChain(ChainEndpoints endpoints) : IPoolChain
                 default:
                     return PreflightVerdict.CallReverts;
             }
+        }
+        catch (RpcErrorException)
+        {
+            return PreflightVerdict.CallReverts; // the node's answer (out of gas within the hold's limit, say), not an outage
         }
         catch (Exception e) when (e is RpcException or FormatException)
         {

@@ -42,11 +42,11 @@ public static class ForwardChecks
                 return (false, chainNonce, untrusted);
             }
 
-            var execute = new CallRequest(forwarder, ForwarderAbi.Execute(request, Hex.Decode(signatureHex)));
-            var gas = await chain.Endpoints.CallAsync((c, t) => c.EstimateGasAsync(execute, t), ct);
-            return gas <= quote.Breakdown.GasLimit
-                ? (true, chainNonce, null)
-                : Refuse(RejectionCodes.SimulationReverted, $"The call now needs {gas} gas, more than the {quote.Breakdown.GasLimit} quoted; request a new quote.");
+            // One eth_call with the quoted gas limit: it succeeds only if the whole transaction fits in what the quote covers
+            // (eth_estimateGas would run the call a dozen times to search for the gas).
+            var execute = new CallRequest(forwarder, ForwarderAbi.Execute(request, Hex.Decode(signatureHex)), Gas: quote.Breakdown.GasLimit);
+            await chain.Endpoints.CallAsync((c, t) => c.CallAsync(execute, null, t), ct);
+            return (true, chainNonce, null);
         }
         catch (RpcRevertException e)
         {
@@ -59,6 +59,11 @@ public static class ForwardChecks
                 _ => Refuse(RejectionCodes.SimulationReverted,
                     e.Reason is null ? "The forwarded call reverts when simulated." : $"The forwarded call reverts when simulated: {RpcRedaction.Redact(e.Reason)}"),
             };
+        }
+        catch (RpcErrorException)
+        {
+            // The node's own answer to the call (out of gas within the quoted limit, say), not an outage.
+            return Refuse(RejectionCodes.SimulationReverted, "The forwarded call fails when simulated within the quoted gas; request a new quote.");
         }
         catch (Exception e) when (e is RpcException or FormatException)
         {
