@@ -121,11 +121,7 @@ public sealed class PaymasterBench : IAsyncDisposable
     public static string ExecuteBody(EthKey user, JsonElement quote)
     {
         var digest = Chain.Encoding.Hex.Decode(quote.GetProperty("forwardRequest").GetProperty("signingHash").GetString()!);
-        var s = user.Sign(digest);
-        var r = s.R.ToByteArray(isUnsigned: true, isBigEndian: true);
-        var sv = s.S.ToByteArray(isUnsigned: true, isBigEndian: true);
-        byte[] signature = [.. new byte[32 - r.Length], .. r, .. new byte[32 - sv.Length], .. sv, (byte)(27 + s.RecoveryId)];
-        return $"{{\"signature\":\"{Chain.Encoding.Hex.Encode(signature)}\"}}";
+        return $"{{\"signature\":\"{Chain.Encoding.Hex.Encode(user.Sign(digest).ToRsv())}\"}}";
     }
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string? apiKey = null, string? bearer = null,

@@ -38,8 +38,7 @@ public sealed class ForwardedUser(EthKey key)
     public static string SignWith(EthKey signer, JsonElement quote)
     {
         var digest = Hex.Decode(quote.GetProperty("forwardRequest").GetProperty("signingHash").GetString()!);
-        var s = signer.Sign(digest);
-        return Hex.Encode([.. Word(s.R), .. Word(s.S), (byte)(27 + s.RecoveryId)]);
+        return Hex.Encode(signer.Sign(digest).ToRsv());
     }
 
     public Task<HttpResponseMessage> ExecuteAsync(PaymasterClient client, string apiKey, JsonElement quote, string? signature = null) =>
@@ -53,10 +52,4 @@ public sealed class ForwardedUser(EthKey key)
     }
 
     public static string Text(BigInteger value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static byte[] Word(BigInteger value)
-    {
-        var bytes = value.ToByteArray(isUnsigned: true, isBigEndian: true);
-        return [.. new byte[32 - bytes.Length], .. bytes];
-    }
 }

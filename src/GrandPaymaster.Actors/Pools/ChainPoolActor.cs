@@ -409,7 +409,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
                 continue;
             }
 
-            Run(_state.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, Now, r.Forwarded, Policy));
+            Run(_state.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, Now, Policy, r.Forwarded));
             if (tx is not null) ForgetWatch(tx.QuoteId, tx);
             else _watch!.Forget([r.TxHash], gap.Key);
         }

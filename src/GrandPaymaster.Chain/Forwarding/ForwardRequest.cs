@@ -66,13 +66,5 @@ public sealed record ForwardRequest(EthAddress From, EthAddress To, BigInteger V
     public byte[] Digest(ForwarderDomain domain) => Keccak256.Hash(new Eip712TypedDataSigner().EncodeTypedData(TypedDataJson(domain)));
 
     /// <summary>Who signed this request (65-byte r ‖ s ‖ v signature, v 27/28 or 0/1), by the project's own recovery.</summary>
-    public EthAddress Signer(ForwarderDomain domain, ReadOnlySpan<byte> signature)
-    {
-        if (signature.Length != 65) throw new ArgumentException($"A signature is 65 bytes, got {signature.Length}.", nameof(signature));
-        var v = signature[64];
-        var recoveryId = v >= 27 ? v - 27 : v;
-        var parsed = new EcdsaSignature(new BigInteger(signature[..32], isUnsigned: true, isBigEndian: true),
-            new BigInteger(signature[32..64], isUnsigned: true, isBigEndian: true), recoveryId);
-        return EthKey.Recover(Digest(domain), parsed);
-    }
+    public EthAddress Signer(ForwarderDomain domain, ReadOnlySpan<byte> signature) => EthKey.Recover(Digest(domain), EcdsaSignature.FromRsv(signature));
 }

@@ -154,7 +154,7 @@ public sealed partial record PoolState
 public static class PoolStepExtensions
 {
     /// <summary>A forwarded transaction's end, chained after the step that ended it.</summary>
-    public static PoolStep AfterForward(this PoolStep step, PoolTx tx, bool nonceUsed, DateTimeOffset now, PoolPolicy? policy) =>
+    public static PoolStep AfterForward(this PoolStep step, PoolTx tx, bool nonceUsed, DateTimeOffset now, PoolPolicy policy) =>
         tx.Forward is null ? step : step.Then(s => s.AfterForwardEnded(tx, nonceUsed, now, policy));
 
     public static PoolStep Then(this PoolStep first, Func<PoolState, PoolStep> next)

@@ -245,7 +245,7 @@ public sealed partial record PoolState(
     /// The node's verdict on a broadcast. Only the first broadcast of a relay answers the dApp; only a proven refusal
     /// of it releases the hold (and frees the nonce). A later attempt's verdict proves nothing: the watch goes on.
     /// </summary>
-    public PoolStep OnBroadcast(string txHash, BroadcastVerdict verdict, string reason, DateTimeOffset now, PoolPolicy? policy = null)
+    public PoolStep OnBroadcast(string txHash, BroadcastVerdict verdict, string reason, DateTimeOffset now, PoolPolicy policy)
     {
         if (!AwaitingVerdict.Contains(txHash)) return Nothing;
         var tx = Txs.Values.FirstOrDefault(t => t.IsPending && string.Equals(t.Original.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
@@ -267,7 +267,7 @@ public sealed partial record PoolState(
     /// nonce with success (<paramref name="executions"/>); a mined but reverted one is settled as a failed call (its gas is billed).
     /// </remarks>
     public PoolStep OnFinalReceipt(string txHash, BigInteger gasUsed, BigInteger effectiveGasPrice, bool succeeded, BigInteger blockNumber, string blockHash,
-        DateTimeOffset now, IReadOnlyList<ForwardExecution>? executions = null, PoolPolicy? policy = null)
+        DateTimeOffset now, PoolPolicy policy, IReadOnlyList<ForwardExecution>? executions = null)
     {
         var gap = GapFills.Values.FirstOrDefault(g => string.Equals(g.Attempt.TxHash, txHash, StringComparison.OrdinalIgnoreCase));
         if (gap is not null)
@@ -294,7 +294,7 @@ public sealed partial record PoolState(
     /// The chain proved that none of the quote's attempts can be mined: their nonce is consumed, at the confirmation
     /// depth, and none of our hashes is in a block. The hold goes back.
     /// </summary>
-    public PoolStep OnNonceTakenByOther(QuoteId quoteId, DateTimeOffset now, PoolPolicy? policy = null)
+    public PoolStep OnNonceTakenByOther(QuoteId quoteId, DateTimeOffset now, PoolPolicy policy)
     {
         if (!Txs.TryGetValue(quoteId, out var tx) || !tx.IsPending) return Nothing;
         var dropped = new TxDropped(ChainId, quoteId, "dropped: its nonce was used by another transaction", SystemMeta("transaction dropped", now, quoteId.Value));
@@ -510,8 +510,8 @@ public sealed partial record PoolState(
     private PoolStep Nothing => new(this, [], []);
 
     /// <summary>After a forwarded transaction ended: the user's queue moves on (or its later requests are released).</summary>
-    internal PoolStep AfterForwardEnded(PoolTx tx, bool nonceUsed, DateTimeOffset now, PoolPolicy? policy) =>
-        tx.Forward is { } call ? ForwardEnded(call, nonceUsed, now, policy ?? new PoolPolicy()) : new PoolStep(this, [], []);
+    internal PoolStep AfterForwardEnded(PoolTx tx, bool nonceUsed, DateTimeOffset now, PoolPolicy policy) =>
+        tx.Forward is { } call ? ForwardEnded(call, nonceUsed, now, policy) : new PoolStep(this, [], []);
 
     private PoolStep Effects(params PoolEffect[] effects) => new(this, [], effects);
 

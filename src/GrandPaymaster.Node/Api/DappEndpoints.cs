@@ -119,19 +119,21 @@ public static class DappEndpoints
 
         var region = await dapps.GetAsync(http.RequestAborted);
         var keyHash = DappState.HashApiKey(key);
-        var (status, missing) = await EdgeAsk.AskAsync<QuoteStatus>(region, new GetQuoteStatus(dappId, keyHash, id), QueryTimeout, http.RequestAborted);
-        if (missing is not null) return missing;
         var simulated = false;
         BigInteger? chainNonce = null;
-        // A quote already executed is answered by its dApp (a replay, or a conflict): nothing is checked on the chain again.
-        if (status!.Execution is null)
+        // Only a signed request is checked against the chain, and only once: a direct call (no signature) goes straight to its
+        // dApp, which refuses a forwarded quote without a signature; a quote already executed is a replay or a conflict there.
+        if (signature is not null)
         {
-            if (status.Quote.Forward is null && signature is not null)
-                return Problems.Invalid(new Dictionary<string, string[]> { ["signature"] = ["a direct call is not signed by the user; send no signature"] });
-            if (status.Quote.Forward is not null)
+            var (status, missing) = await EdgeAsk.AskAsync<QuoteStatus>(region, new GetQuoteStatus(dappId, keyHash, id), QueryTimeout, http.RequestAborted);
+            if (missing is not null) return missing;
+            if (status!.Execution is null)
             {
-                var (checkedOnChain, nonce, refusal) = await ForwardChecks.CheckAsync(status.Quote, signature, chains.Find(status.Quote.Request.ChainId)!, clock.GetUtcNow(),
-                    http.RequestAborted);
+                if (status.Quote.Forward is null)
+                    return Problems.Invalid(new Dictionary<string, string[]> { ["signature"] = ["a direct call is not signed by the user; send no signature"] });
+                if (chains.Find(status.Quote.Request.ChainId) is not { } chain)
+                    return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {status.Quote.Request.ChainId} is no longer served by this paymaster.");
+                var (checkedOnChain, nonce, refusal) = await ForwardChecks.CheckAsync(status.Quote, signature, chain, clock.GetUtcNow(), http.RequestAborted);
                 if (refusal is not null) return refusal;
                 simulated = checkedOnChain;
                 chainNonce = nonce;

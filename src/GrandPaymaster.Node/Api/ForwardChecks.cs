@@ -18,12 +18,10 @@ namespace GrandPaymaster.Node.Api;
 public static class ForwardChecks
 {
     /// <returns>Whether <c>execute</c> was simulated and the user's nonce on the forwarder, or the refusal.</returns>
-    public static async Task<(bool Simulated, BigInteger? ChainNonce, IResult? Problem)> CheckAsync(Quote quote, string? signatureHex, ConfiguredChain chain, DateTimeOffset now,
+    public static async Task<(bool Simulated, BigInteger? ChainNonce, IResult? Problem)> CheckAsync(Quote quote, string signatureHex, ConfiguredChain chain, DateTimeOffset now,
         CancellationToken ct)
     {
         var request = ForwardedCalls.RequestOf(quote);
-        if (signatureHex is null)
-            return Refuse(RejectionCodes.InvalidSignature, "A forwarded call needs the user's signature of the quote's forwardRequest (field \"signature\").");
         if (!SignerIs(request, ForwardedCalls.DomainOf(quote), Hex.Decode(signatureHex)))
             return Refuse(RejectionCodes.InvalidSignature, $"The signature is not {request.From}'s signature of this quote's forwardRequest.");
         if ((ulong)now.ToUnixTimeSeconds() >= request.Deadline)

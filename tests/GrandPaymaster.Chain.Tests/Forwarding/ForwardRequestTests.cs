@@ -38,6 +38,8 @@ public sealed class ForwardRequestTests
         var signature = key.Sign(request.Digest(domain));
 
         Assert.Equal(vector.GetProperty("signature").GetString(), Hex.Encode(TestAbi.Signature(signature)));
+        Assert.Equal(vector.GetProperty("signature").GetString(), Hex.Encode(signature.ToRsv()));
+        Assert.Equal(signature, EcdsaSignature.FromRsv(signature.ToRsv()));
     }
 
     [Fact]

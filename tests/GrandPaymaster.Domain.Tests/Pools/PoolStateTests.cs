@@ -245,7 +245,7 @@ public sealed class PoolStateTests
         var mined = speedUpMined ? speedUp : original;
         Take();
 
-        _pool.Run(s => s.OnFinalReceipt(mined.Hash, 60_000, 21 * Gwei, true, 100, "0xb100", _clock.Now));
+        _pool.Run(s => s.OnFinalReceipt(mined.Hash, 60_000, 21 * Gwei, true, 100, "0xb100", _clock.Now, Policy));
 
         var confirmed = Assert.IsType<TxConfirmed>(_pool.Journal[^1]);
         Assert.Equal((mined.Hash, new BigInteger(60_000), 21 * Gwei), (confirmed.TxHash, confirmed.GasUsed, confirmed.EffectiveGasPrice.Value));
@@ -265,7 +265,7 @@ public sealed class PoolStateTests
         var cancel = TickSigned(baseFee: 40 * Gwei).Single();
         Take();
 
-        _pool.Run(s => s.OnFinalReceipt(cancel.Hash, 21_000, 81 * Gwei, true, 100, "0xb100", _clock.Now));
+        _pool.Run(s => s.OnFinalReceipt(cancel.Hash, 21_000, 81 * Gwei, true, 100, "0xb100", _clock.Now, Policy));
 
         var dropped = Assert.IsType<TxDropped>(_pool.Journal[^1]);
         Assert.Equal((cancel.Hash, 21_000 * 81 * Gwei), (dropped.CancelTxHash, dropped.CancelCostWei));
@@ -282,7 +282,7 @@ public sealed class PoolStateTests
         Verdict(signed.Hash, BroadcastVerdict.Accepted);
         Take();
 
-        _pool.Run(s => s.OnNonceTakenByOther(RelayOf(1).QuoteId, _clock.Now));
+        _pool.Run(s => s.OnNonceTakenByOther(RelayOf(1).QuoteId, _clock.Now, Policy));
 
         var dropped = Assert.IsType<TxDropped>(_pool.Journal[^1]);
         Assert.Null(dropped.CancelTxHash);
@@ -383,7 +383,7 @@ public sealed class PoolStateTests
         Assert.Empty(State.NoncesOf(W1).Free);
         Assert.Empty(TickSigned(baseFee)); // filled once
 
-        _pool.Run(s => s.OnFinalReceipt(fill.Hash, 21_000, 11 * Gwei, true, 7, "0xb7", _clock.Now));
+        _pool.Run(s => s.OnFinalReceipt(fill.Hash, 21_000, 11 * Gwei, true, 7, "0xb7", _clock.Now, Policy));
         Assert.Equal(21_000 * 11 * Gwei, Assert.IsType<GapFilled>(_pool.Journal[^1]).CostWei);
         Assert.Empty(State.GapFills);
     }
@@ -552,10 +552,10 @@ public sealed class PoolStateTests
         foreach (var tx in new[] { confirmed, stuck, acknowledged, dropped }) Verdict(tx.Hash, BroadcastVerdict.Unknown);
         _clock.Advance(Policy.StuckAfter);
         TickSigned(10 * Gwei); // speed-ups, a cancel and a gap fill
-        _pool.Run(s => s.OnFinalReceipt(confirmed.Hash, 50_000, 12 * Gwei, true, 3, "0xb3", _clock.Now));
-        _pool.Run(s => s.OnFinalReceipt(acknowledged.Hash, 50_000, 12 * Gwei, false, 3, "0xb3", _clock.Now));
+        _pool.Run(s => s.OnFinalReceipt(confirmed.Hash, 50_000, 12 * Gwei, true, 3, "0xb3", _clock.Now, Policy));
+        _pool.Run(s => s.OnFinalReceipt(acknowledged.Hash, 50_000, 12 * Gwei, false, 3, "0xb3", _clock.Now, Policy));
         _pool.Run(s => s.Acknowledge([RelayOf(4).QuoteId], _clock.Now));
-        _pool.Run(s => s.OnNonceTakenByOther(RelayOf(5).QuoteId, _clock.Now));
+        _pool.Run(s => s.OnNonceTakenByOther(RelayOf(5).QuoteId, _clock.Now, Policy));
         Observe(false);
 
         var recovered = _pool.Folded();
@@ -596,7 +596,7 @@ public sealed class PoolStateTests
         var bumped = TickSigned().Single();
 
         Assert.Equal(lower.Nonce, bumped.Nonce);
-        _pool.Run(s => s.OnFinalReceipt(bumped.Hash, 21_000, Gwei, true, 1, "0xb1", _clock.Now));
+        _pool.Run(s => s.OnFinalReceipt(bumped.Hash, 21_000, Gwei, true, 1, "0xb1", _clock.Now, Policy));
         Assert.Equal(upper.Nonce, TickSigned().Single().Nonce); // now the lowest, and stuck for as long
     }
 
@@ -692,7 +692,7 @@ public sealed class PoolStateTests
         Assert.Empty(Preflights()); // nonce 1 waits while nonce 0 is in flight
         Verdict(first.Hash, BroadcastVerdict.Accepted);
         Take();
-        _pool.Run(s => s.OnFinalReceipt(first.Hash, 90_000, Gwei, true, 1, "0xb1", _clock.Now, [new ForwardExecution(Forwarder, User, 0, true)], Policy));
+        _pool.Run(s => s.OnFinalReceipt(first.Hash, 90_000, Gwei, true, 1, "0xb1", _clock.Now, Policy, [new ForwardExecution(Forwarder, User, 0, true)]));
         Assert.Equal(RelayOf(2).QuoteId, Assert.Single(Preflights()).Relay.QuoteId);
         Assert.True(((TxConfirmed)_pool.Journal.Last(e => e is TxConfirmed)).Succeeded);
     }
@@ -709,7 +709,7 @@ public sealed class PoolStateTests
         Take();
 
         // Mined, but the receipt carries no successful ExecutedForwardRequest for this user and nonce (another signer's does not count).
-        _pool.Run(s => s.OnFinalReceipt(first.Hash, 90_000, Gwei, true, 1, "0xb1", _clock.Now, [new ForwardExecution(Forwarder, W2, 0, true)], Policy));
+        _pool.Run(s => s.OnFinalReceipt(first.Hash, 90_000, Gwei, true, 1, "0xb1", _clock.Now, Policy, [new ForwardExecution(Forwarder, W2, 0, true)]));
 
         Assert.False(((TxConfirmed)_pool.Journal.Last(e => e is TxConfirmed)).Succeeded);
         var refused = _pool.Journal.OfType<RelayRefused>().ToArray();
@@ -777,7 +777,7 @@ public sealed class PoolStateTests
 
     private void Observe(bool answering) => _pool.Run(s => s.ObserveEndpoints(answering, _clock.Now, Policy));
 
-    private void Verdict(string txHash, BroadcastVerdict verdict) => _pool.Run(s => s.OnBroadcast(txHash, verdict, $"node said {verdict}", _clock.Now));
+    private void Verdict(string txHash, BroadcastVerdict verdict) => _pool.Run(s => s.OnBroadcast(txHash, verdict, $"node said {verdict}", _clock.Now, Policy));
 
     /// <summary>Relays quote <paramref name="n"/> and returns what was signed and broadcast for it.</summary>
     private SignedTx Relay(int n, long capGwei = 30, long priceGwei = 20)
@@ -811,7 +811,7 @@ public sealed class PoolStateTests
     {
         var signed = Relay(n);
         Verdict(signed.Hash, BroadcastVerdict.Accepted);
-        _pool.Run(s => s.OnFinalReceipt(signed.Hash, 21_000, Gwei, true, 1, "0xb1", _clock.Now));
+        _pool.Run(s => s.OnFinalReceipt(signed.Hash, 21_000, Gwei, true, 1, "0xb1", _clock.Now, Policy));
         return Assert.IsType<TxConfirmed>(_pool.Journal[^1]);
     }
 

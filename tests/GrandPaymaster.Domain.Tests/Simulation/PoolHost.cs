@@ -161,7 +161,7 @@ public sealed class PoolHost
     {
         if (result.Retried) result = _chain.AnswerRetry(txHash);
         var verdict = ReleaseOnUnknownVerdict && result.Verdict == BroadcastVerdict.Unknown ? BroadcastVerdict.Refused : result.Verdict;
-        _runner.Run(s => s.OnBroadcast(txHash, verdict, result.Reason, _clock.Now));
+        _runner.Run(s => s.OnBroadcast(txHash, verdict, result.Reason, _clock.Now, Policy));
         if (verdict != BroadcastVerdict.NonceTooLow) return;
         // Our book and the chain disagree about this wallet: read its nonce again and look the transaction up now.
         _toSync.Add(wallet.Value);
@@ -189,7 +189,7 @@ public sealed class PoolHost
             .Concat(State.GapFills.Values.Select(g => g.Attempt.TxHash).Order(StringComparer.Ordinal)).ToArray();
         foreach (var hash in watched)
             if (_chain.FinalReceipt(hash) is { } r && _random.NextDouble() < 0.6)
-                _runner.Run(s => s.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, _clock.Now));
+                _runner.Run(s => s.OnFinalReceipt(r.TxHash, r.GasUsed, r.EffectiveGasPrice, r.Succeeded, r.BlockNumber, r.BlockHash, _clock.Now, Policy));
     }
 
     /// <summary>
@@ -203,7 +203,7 @@ public sealed class PoolHost
         {
             if (State.AwaitingVerdict.Contains(tx.Original.TxHash) || !LookupDue(tx.QuoteId.Value)) continue;
             Broadcast(tx.Wallet, tx.Latest.TxHash, tx.Latest.RawTx);
-            if (NonceTaken(tx.Wallet, tx.Nonce, tx.Attempts.Select(a => a.TxHash))) _runner.Run(s => s.OnNonceTakenByOther(tx.QuoteId, _clock.Now));
+            if (NonceTaken(tx.Wallet, tx.Nonce, tx.Attempts.Select(a => a.TxHash))) _runner.Run(s => s.OnNonceTakenByOther(tx.QuoteId, _clock.Now, Policy));
         }
 
         foreach (var (key, gap) in State.GapFills.OrderBy(g => g.Key, StringComparer.Ordinal).ToArray())
