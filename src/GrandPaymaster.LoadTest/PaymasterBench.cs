@@ -59,8 +59,10 @@ public sealed class PaymasterBench : IAsyncDisposable
         var wallets = new DevWallets("grand-paymaster-devnet");
         var chainA = _chains.Chains[0];
         var rpc = new EthRpcClient(_chainHttp, chainA.RpcUrl);
+        // GPM_BENCH_WORKERS: hot wallets per chain (the node's default, 2, otherwise).
+        var workers = int.TryParse(Environment.GetEnvironmentVariable("GPM_BENCH_WORKERS"), out var count) ? count : 2;
         await DevnetFunder.FundAsync(rpc, chainA.Spec.ChainId, AnvilDevAccounts.Key(0),
-            [(wallets.PoolWorker(chainA.Spec.ChainId, 0).Address, 1_000 * DevnetFunder.Ether), (wallets.PoolWorker(chainA.Spec.ChainId, 1).Address, 1_000 * DevnetFunder.Ether)]);
+            Enumerable.Range(0, workers).Select(i => (wallets.PoolWorker(chainA.Spec.ChainId, i).Address, 1_000 * DevnetFunder.Ether)));
         var forwarders = new List<EthAddress>();
         foreach (var chain in _chains.Chains)
         {
@@ -78,6 +80,7 @@ public sealed class PaymasterBench : IAsyncDisposable
             "--urls", "http://127.0.0.1:0", "--Gpm:Node:Port=0", $"--Gpm:Persistence:DataDirectory={_dataDirectory}", "--contentRoot", Directory.CreateDirectory(_dataDirectory).FullName,
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("GPM_BENCH_LOG") ?? "Warning"}", "--Gpm:Admin:Operators:0:Id=bench", $"--Gpm:Admin:Operators:0:Token={OperatorToken}",
         };
+        args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Wallets:WorkersPerChain={workers}"));
         for (var i = 0; i < _chains.Chains.Count; i++)
         {
             var c = _chains.Chains[i];
@@ -164,6 +167,8 @@ public sealed class PaymasterBench : IAsyncDisposable
         var rpc = new EthRpcClient(_chainHttp, _chains.Chains[0].RpcUrl);
         var head = await rpc.RequestAsync("eth_getBlockByNumber", ["latest", false]);
         output.WriteLine($"chain 31337: head {head.GetProperty("number")}, base fee {head.GetProperty("baseFeePerGas")}, txpool {await rpc.RequestAsync("txpool_status", [])}");
+        var anvilOutput = _chains.Chains[0].Output.Snapshot();
+        output.WriteLine(anvilOutput.Count == 0 ? "anvil wrote nothing" : $"anvil's last lines:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", anvilOutput)}");
         foreach (var wallet in state.Workers)
         {
             var open = state.Pending.Where(t => t.Wallet == wallet).OrderBy(t => t.Nonce).ToList();

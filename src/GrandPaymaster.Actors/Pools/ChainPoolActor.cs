@@ -326,6 +326,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         if (b.Verdict == BroadcastVerdict.Refused)
             _log.Warning("Pool {0}: broadcast of {1} (nonce {2} of {3}) refused: {4}", _chainId, b.TxHash, b.Nonce, b.Wallet, b.Reason);
         Run(_state.OnBroadcast(b.TxHash, b.Verdict, b.Reason, Now, Policy));
+        FillSlots();
         if (b.Verdict != BroadcastVerdict.NonceTooLow) return;
         // The chain and our book disagree about this wallet: read its nonce again and look the transaction up now.
         ReadNonce(b.Wallet);
@@ -357,7 +358,19 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         }
 
         Run(_state.Tick(now, _watch.Head?.BaseFee, Policy));
+        FillSlots();
         LookUpStragglers(now);
+    }
+
+    /// <summary>Signs queued relays while a worker has room (each signature is in the state before the next is picked).</summary>
+    private void FillSlots()
+    {
+        while (!_state.QueuedForSlot.IsEmpty)
+        {
+            var step = _state.NextFromSlotQueue(Now, Policy);
+            if (step.State.QueuedForSlot.Count >= _state.QueuedForSlot.Count) return;
+            Run(step);
+        }
     }
 
     private void OnHead(HeadRead read)
@@ -413,6 +426,8 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             if (tx is not null) ForgetWatch(tx.QuoteId, tx);
             else _watch!.Forget([r.TxHash], gap.Key);
         }
+
+        FillSlots();
     }
 
     /// <summary>

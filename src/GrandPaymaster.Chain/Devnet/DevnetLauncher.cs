@@ -4,8 +4,8 @@ using GrandPaymaster.Chain.Rpc;
 
 namespace GrandPaymaster.Chain.Devnet;
 
-/// <summary>A running anvil process and the chain it serves.</summary>
-public sealed record DevnetChain(DevnetChainSpec Spec, Process Process)
+/// <summary>A running anvil process, the chain it serves and the last lines it wrote (a panic, say).</summary>
+public sealed record DevnetChain(DevnetChainSpec Spec, Process Process, RecentLines Output)
 {
     public Uri RpcUrl => Spec.RpcUrl;
 }
@@ -17,6 +17,7 @@ public sealed record DevnetChain(DevnetChainSpec Spec, Process Process)
 public sealed class DevnetLauncher : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private const int OutputLinesKept = 100;
     private readonly List<DevnetChain> _chains = [];
 
     private DevnetLauncher()
@@ -31,7 +32,11 @@ public sealed class DevnetLauncher : IAsyncDisposable
         try
         {
             var anvil = AnvilBinary.Locate();
-            foreach (var spec in specs) launcher._chains.Add(new DevnetChain(spec, StartProcess(anvil, spec)));
+            foreach (var spec in specs)
+            {
+                var output = new RecentLines(OutputLinesKept);
+                launcher._chains.Add(new DevnetChain(spec, StartProcess(anvil, spec, output), output));
+            }
             await Task.WhenAll(launcher._chains.Select(chain => WaitUntilAnsweringAsync(chain, http, ct)));
             return launcher;
         }
@@ -64,7 +69,7 @@ public sealed class DevnetLauncher : IAsyncDisposable
         _chains.Clear();
     }
 
-    private static Process StartProcess(string anvil, DevnetChainSpec spec)
+    private static Process StartProcess(string anvil, DevnetChainSpec spec, RecentLines output)
     {
         var info = new ProcessStartInfo(anvil)
         {
@@ -85,9 +90,9 @@ public sealed class DevnetLauncher : IAsyncDisposable
                 info.ArgumentList.Add(arg);
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {anvil}.");
-        // Drain the pipes so a chatty anvil never blocks on a full pipe buffer.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Drain the pipes so a chatty anvil never blocks on a full pipe buffer; keep its last lines for diagnosis.
+        process.OutputDataReceived += (_, line) => output.Add(line.Data);
+        process.ErrorDataReceived += (_, line) => output.Add(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

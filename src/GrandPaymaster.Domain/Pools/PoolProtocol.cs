@@ -129,11 +129,11 @@ public static class PoolReplies
 
     /// <summary>
     /// What an operator watches: transactions not yet final (and since when the oldest waits), receipts the dApps have not
-    /// acknowledged, nonce gaps being filled, how many workers are synced with the chain, and how many blocks the receipt
-    /// scan has still to read.
+    /// acknowledged, nonce gaps being filled, how many workers are synced with the chain, how many blocks the receipt
+    /// scan has still to read, and relays taken but not signed yet (waiting for a worker slot or their user's turn).
     /// </summary>
     public sealed record PoolSummary(ChainId ChainId, int InFlight, DateTimeOffset? OldestInFlightSince, int UndeliveredSettlements, int GapFills,
-        int Workers, int SyncedWorkers, long BlocksBehind = 0) : IPaymasterMessage;
+        int Workers, int SyncedWorkers, long BlocksBehind = 0, int Queued = 0) : IPaymasterMessage;
 }
 
 /// <summary>Events in a chain pool's journal (its audit log).</summary>

@@ -16,7 +16,7 @@ public enum ForwardStage
     /// <summary>Being simulated against the chain (<see cref="PoolEffect.Preflight"/>).</summary>
     Checking,
 
-    /// <summary>Handed to the signer; <see cref="TxSubmitted"/> takes it out of the queue.</summary>
+    /// <summary>Handed to the signer, or waiting for a worker slot (<see cref="PoolState.SlotQueue"/>); <see cref="TxSubmitted"/> takes it out of the queue.</summary>
     Signing,
 }
 
@@ -75,8 +75,10 @@ public sealed partial record PoolState
             return new PoolStep(WithWaiting(next with { Stage = ForwardStage.Checking }), [], [new PoolEffect.Preflight(next.Relay)]);
         var signing = WithWaiting(next with { Stage = ForwardStage.Signing });
         var step = signing.SignOriginal(next.Relay, policy);
-        // No synced worker: it waits and is tried again on a tick.
-        return step.Effects.Count > 0 ? step : new PoolStep(WithWaiting(next with { NotBefore = now + ForwardRecheckAfter }), [], []);
+        // Signed, or queued for a worker slot; with no synced worker (or the queue full) it waits and is tried again on a tick.
+        return step.Effects.Count > 0 || step.State.QueuedForSlot.ContainsKey(next.Relay.QuoteId)
+            ? step
+            : new PoolStep(WithWaiting(next with { NotBefore = now + ForwardRecheckAfter }), [], []);
     }
 
     /// <summary>
@@ -124,7 +126,9 @@ public sealed partial record PoolState
         var step = new PoolStep(this, [], []);
         if (Waiting.IsEmpty) return step;
         var seconds = now.ToUnixTimeSeconds();
-        foreach (var expired in Waiting.Values.Where(w => w.Call.Deadline <= seconds && w.Stage != ForwardStage.Signing).OrderBy(w => w.Call.UserNonce).ToArray())
+        // Not one being signed right now; one waiting for a worker slot is released like any other.
+        foreach (var expired in Waiting.Values.Where(w => w.Call.Deadline <= seconds && (w.Stage != ForwardStage.Signing || QueuedForSlot.ContainsKey(w.Relay.QuoteId)))
+                     .OrderBy(w => w.Call.UserNonce).ToArray())
         {
             if (!step.State.Waiting.ContainsKey(expired.Relay.QuoteId)) continue; // released with an earlier one of its user
             step = step.Then(s => s.Refuse(expired.Relay, RejectionCodes.RequestExpired, "the forwarded request's deadline passed while it waited; re-quote", now))

@@ -29,6 +29,12 @@ public sealed record PoolPolicy
     /// <summary>After an automatic pause, endpoints must answer this long before the pool serves again (hysteresis).</summary>
     public TimeSpan ResumeAfter { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A worker's transactions not yet final, at most. A node keeps only so many per sender (geth guarantees 16 executable
+    /// ones) and a devnet slows down as its txpool grows; relays beyond wait in the pool's queue (<see cref="PoolState.SlotQueue"/>).
+    /// </summary>
+    public int MaxInFlightPerWorker { get; init; } = 64;
+
     /// <summary>Replacement bump: ≥ 12.5 % on both fees (nodes ask for 10 %).</summary>
     public static BigInteger Bump(BigInteger fee) => Fees.FeeEngine.CeilDiv(fee * 1_125, 1_000) + 1;
 }
@@ -160,7 +166,8 @@ public sealed partial record PoolState(
             if (oldest is null || tx.SubmittedAt < oldest) oldest = tx.SubmittedAt;
         }
 
-        return new PoolReplies.PoolSummary(ChainId, inFlight, oldest, undelivered, GapFills.Count, Workers.Count, Synced.Count);
+        var queued = Waiting.Count + QueuedForSlot.Keys.Count(q => !Waiting.ContainsKey(q));
+        return new PoolReplies.PoolSummary(ChainId, inFlight, oldest, undelivered, GapFills.Count, Workers.Count, Synced.Count, Queued: queued);
     }
 
     public WalletNonces NoncesOf(Address wallet) => Wallets.GetValueOrDefault(wallet, WalletNonces.Empty);
@@ -204,8 +211,8 @@ public sealed partial record PoolState(
     /// <summary>The least busy synced worker signs the relay at its lowest free nonce (nothing while no worker is synced).</summary>
     private PoolStep SignOriginal(RelayTransaction relay, PoolPolicy policy)
     {
-        var wallet = PickWorker();
-        if (wallet is not { } worker) return Nothing;
+        var wallet = PickWorker(policy);
+        if (wallet is not { } worker) return Workers.Any(Synced.Contains) ? QueueForSlot(relay) : Nothing;
         var nonces = NoncesOf(worker);
         var nonce = nonces.Free.Count > 0 ? nonces.Free.Keys.First() : nonces.Next;
         var cap = relay.MaxFeePerGas.Value;
@@ -471,7 +478,7 @@ public sealed partial record PoolState(
         TxConfirmed e => WithTx(e.QuoteId, t => t with { Confirmed = e }),
         TxDropped e => Release(e.QuoteId, e.Reason),
         SettlementsAcknowledged e => e.QuoteIds.Aggregate(this, (s, q) => s.Txs.TryGetValue(q, out var t) && t.Confirmed is { } c ? s.RememberSettled(q, c.TxHash) : s),
-        RelayRefused e => Release(e.QuoteId, e.Reason) with { Waiting = Waiting.Remove(e.QuoteId) },
+        RelayRefused e => Release(e.QuoteId, e.Reason) with { Waiting = Waiting.Remove(e.QuoteId), QueuedForSlot = QueuedForSlot.Remove(e.QuoteId) },
         PoolModeChanged e => this with { Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null },
         NonceGapFound e => e.Nonces.Aggregate(this, (s, n) => s.FreeNonce(e.Wallet, n, e.Meta.At)),
         GapFillSubmitted e => UseNonce(e.Wallet, e.Nonce) with { GapFills = GapFills.SetItem(GapKey(e.Wallet, e.Nonce), new GapFill(e.Wallet, e.Nonce, e.Attempt)) },
@@ -484,7 +491,11 @@ public sealed partial record PoolState(
     /// broadcast again and watched), no wallet is synced, endpoints have not been seen yet.
     /// </summary>
     public PoolState AfterRecovery() =>
-        this with { AwaitingVerdict = AwaitingVerdict.Clear(), Synced = Synced.Clear(), AnsweringSince = null, Waiting = Waiting.Clear() };
+        this with
+        {
+            AwaitingVerdict = AwaitingVerdict.Clear(), Synced = Synced.Clear(), AnsweringSince = null, Waiting = Waiting.Clear(),
+            SlotQueue = SlotQueue.Clear(), QueuedForSlot = QueuedForSlot.Clear(),
+        };
 
     /// <summary>
     /// Equality over journaled contents and the nonce book, so a recovered state compares equal to the one it was saved
@@ -526,11 +537,12 @@ public sealed partial record PoolState(
     private static PoolEffect Succeeded(PoolTx tx) =>
         new PoolEffect.ToDapp(new DappCommands.RelaySucceeded(tx.DappId, tx.QuoteId, tx.Original.TxHash, tx.Wallet, tx.Nonce));
 
-    private Address? PickWorker()
+    /// <summary>The synced worker with the fewest transactions in flight (so one stuck nonce does not hold up the pool), if one has room.</summary>
+    private Address? PickWorker(PoolPolicy policy)
     {
-        // The synced worker with the fewest transactions in flight, so one stuck nonce does not hold up the pool.
         var load = Pending.GroupBy(t => t.Wallet).ToDictionary(g => g.Key, g => g.Count());
-        return Workers.Where(Synced.Contains).Select(w => (Address?)w).MinBy(w => load.GetValueOrDefault(w!.Value));
+        return Workers.Where(w => Synced.Contains(w) && load.GetValueOrDefault(w) < policy.MaxInFlightPerWorker)
+            .Select(w => (Address?)w).MinBy(w => load.GetValueOrDefault(w!.Value));
     }
 
     private PoolState UseNonce(Address wallet, BigInteger nonce)

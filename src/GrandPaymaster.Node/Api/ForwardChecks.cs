@@ -11,9 +11,9 @@ namespace GrandPaymaster.Node.Api;
 
 /// <summary>
 /// What the edge checks before a forwarded quote may hold any money: the user's signature (recovered by our own code),
-/// the deadline, the user's nonce on the forwarder and, when the request is the user's next one, a simulation of
-/// <c>forwarder.execute</c> itself. A request behind others of its user still in flight cannot be simulated yet: the
-/// target's trust in the forwarder is checked instead, and the pool simulates it right before signing.
+/// the deadline, and a simulation of <c>forwarder.execute</c> itself; when the forwarder refuses the signer (the user's
+/// nonce is another one), the nonce is read: a request behind others of its user still in flight cannot be simulated
+/// yet, so the target's trust in the forwarder is checked instead, and the pool simulates it right before signing.
 /// </summary>
 public static class ForwardChecks
 {
@@ -30,28 +30,18 @@ public static class ForwardChecks
         var forwarder = quote.Forward!.Forwarder.Value;
         try
         {
-            var chainNonce = ForwarderAbi.DecodeUint(await chain.Endpoints.CallAsync(
-                (c, t) => c.CallAsync(new CallRequest(forwarder, ForwarderAbi.Nonces(request.From)), null, t), ct));
-            if (chainNonce > request.Nonce)
-                return Refuse(RejectionCodes.NonceStale, $"The user's forwarder nonce is already {chainNonce}; this request (nonce {request.Nonce}) can never run. Request a new quote.");
-            if (chainNonce < request.Nonce)
-            {
-                var (_, untrusted) = await TrustCheckAsync(request, chain, forwarder, ct);
-                return (false, chainNonce, untrusted);
-            }
-
-            // One eth_call with the quoted gas limit: it succeeds only if the whole transaction fits in what the quote covers
-            // (eth_estimateGas would run the call a dozen times to search for the gas).
+            // The user's next request, the common case, costs one eth_call: execute itself, with the quoted gas limit, so it
+            // succeeds only if the whole transaction fits in what the quote covers (eth_estimateGas would run it a dozen times).
             var execute = new CallRequest(forwarder, ForwarderAbi.Execute(request, Hex.Decode(signatureHex)), Gas: quote.Breakdown.GasLimit);
             await chain.Endpoints.CallAsync((c, t) => c.CallAsync(execute, null, t), ct);
-            return (true, chainNonce, null);
+            return (true, request.Nonce, null);
         }
         catch (RpcRevertException e)
         {
             return ForwarderAbi.Refusal(e.ErrorData) switch
             {
-                // The signature was checked above: the forwarder refuses the signer only when the nonce moved on meanwhile.
-                ForwarderRefusal.InvalidSigner => Refuse(RejectionCodes.NonceStale, "The user's forwarder nonce moved on meanwhile; request a new quote."),
+                // The signature was checked above, so the forwarder refuses the signer only when its nonce is another one.
+                ForwarderRefusal.InvalidSigner => await NonceCheckAsync(request, chain, forwarder, ct),
                 ForwarderRefusal.Expired => Refuse(RejectionCodes.RequestExpired, "The request's deadline has passed; request a new quote."),
                 ForwarderRefusal.UntrustedTarget => Untrusted(request),
                 _ => Refuse(RejectionCodes.SimulationReverted,
@@ -65,9 +55,34 @@ public static class ForwardChecks
         }
         catch (Exception e) when (e is RpcException or FormatException)
         {
-            return (false, null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot check the request right now; retry."));
+            return Unavailable(chain);
         }
     }
+
+    /// <summary>
+    /// A request that is not the user's next one: stale if the user's nonce moved past it; otherwise it waits behind the
+    /// user's earlier requests and cannot be simulated yet, so only the target's trust in the forwarder is checked (the pool
+    /// simulates it right before signing).
+    /// </summary>
+    private static async Task<(bool, BigInteger?, IResult?)> NonceCheckAsync(ForwardRequest request, ConfiguredChain chain, string forwarder, CancellationToken ct)
+    {
+        try
+        {
+            var chainNonce = ForwarderAbi.DecodeUint(await chain.Endpoints.CallAsync(
+                (c, t) => c.CallAsync(new CallRequest(forwarder, ForwarderAbi.Nonces(request.From)), null, t), ct));
+            if (chainNonce > request.Nonce)
+                return Refuse(RejectionCodes.NonceStale, $"The user's forwarder nonce is already {chainNonce}; this request (nonce {request.Nonce}) can never run. Request a new quote.");
+            var (_, untrusted) = await TrustCheckAsync(request, chain, forwarder, ct);
+            return (false, chainNonce, untrusted);
+        }
+        catch (Exception e) when (e is RpcException or FormatException)
+        {
+            return Unavailable(chain);
+        }
+    }
+
+    private static (bool, BigInteger?, IResult?) Unavailable(ConfiguredChain chain) =>
+        (false, null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot check the request right now; retry."));
 
     private static async Task<(bool, IResult?)> TrustCheckAsync(ForwardRequest request, ConfiguredChain chain, string forwarder, CancellationToken ct)
     {

@@ -36,6 +36,9 @@ public sealed class PoolOptions
 
     /// <summary>After an automatic pause, endpoints must answer this long before the pool serves again.</summary>
     public TimeSpan ResumeAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A worker's transactions not yet final, at most; relays beyond wait in the pool's queue until one is final.</summary>
+    public int MaxInFlightPerWorker { get; set; } = 64;
 }
 
 /// <summary>How long a quote can be executed after it is issued.</summary>

@@ -94,7 +94,8 @@ public static class NodeApp
         var clock = services.GetRequiredService<TimeProvider>();
         var chains = services.GetRequiredService<ChainRpcDirectory>();
         var modes = services.GetRequiredService<PoolModeDirectory>();
-        var policy = new Domain.Pools.PoolPolicy { StuckAfter = gpm.Pools.StuckAfter, GapFillAfter = gpm.Pools.GapFillAfter, ResumeAfter = gpm.Pools.ResumeAfter };
+        var policy = new Domain.Pools.PoolPolicy { StuckAfter = gpm.Pools.StuckAfter, GapFillAfter = gpm.Pools.GapFillAfter, ResumeAfter = gpm.Pools.ResumeAfter,
+            MaxInFlightPerWorker = gpm.Pools.MaxInFlightPerWorker };
         var poolDependencies = new PoolDependencies(
             chainId => chains.Find(chainId)?.PoolChain,
             services.GetRequiredService<IWalletKeys>(),

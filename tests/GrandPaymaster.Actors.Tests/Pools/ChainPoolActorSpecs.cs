@@ -227,6 +227,29 @@ public sealed class ChainPoolActorSpecs : TestKit
         _dapps.FishForMessage(m => m is DappCommands.SettleFee s && s.TxHash == submitted.TxHash, Wait);
     }
 
+    [Fact]
+    public async Task A_relay_beyond_the_workers_window_waits_in_the_pool_and_is_signed_as_soon_as_a_transaction_is_settled()
+    {
+        _deps = _deps with { SettingsFor = _ => new PoolSettings { Tick = TimeSpan.FromMilliseconds(20), Policy = new PoolPolicy { MaxInFlightPerWorker = 1 } } };
+        var pool = await StartPoolAsync();
+        var (first, second) = (QuoteId.New(Dapp), QuoteId.New(Dapp));
+
+        pool.Tell(Relay(first));
+        var submitted = _dapps.ExpectMsg<DappCommands.RelaySucceeded>(Wait);
+        pool.Tell(Relay(second));
+        _dapps.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the worker is full: nothing signed, nothing answered
+        Assert.Single(_chain.Broadcasts);
+        Assert.Equal(1, (await pool.Ask<PoolReplies.PoolSummary>(new PoolCommands.GetPoolSummary(Chain), Wait)).Queued);
+
+        _chain.Mine(submitted.TxHash);
+
+        var answers = new[] { _dapps.ExpectMsg<DappCommands.IDappCommand>(Wait), _dapps.ExpectMsg<DappCommands.IDappCommand>(Wait) };
+        Assert.Equal(first, answers.OfType<DappCommands.SettleFee>().Single().QuoteId);
+        var next = answers.OfType<DappCommands.RelaySucceeded>().Single();
+        Assert.Equal((second, 6), (next.QuoteId, (int)next.Nonce));
+        Assert.Equal(2, _chain.Broadcasts.Count);
+    }
+
     private async Task<IActorRef> StartPoolAsync()
     {
         var pool = Sys.ActorOf(ChainPoolActor.PropsFor(Chain, _deps, _dapps.Ref));

@@ -738,6 +738,99 @@ public sealed class PoolStateTests
         Assert.Empty(SignedSince(0));
     }
 
+    // ---------------------------------------------------------------- the workers' window
+
+    private static readonly PoolPolicy Window2 = new() { MaxInFlightPerWorker = 2 };
+
+    /// <summary>What the host does after a slot may have freed: signs queued relays until the queue stops shrinking.</summary>
+    private void FillSlots(PoolPolicy policy)
+    {
+        while (!State.QueuedForSlot.IsEmpty)
+        {
+            var step = State.NextFromSlotQueue(_clock.Now, policy);
+            if (step.State.QueuedForSlot.Count >= State.QueuedForSlot.Count) return;
+            _pool.Run(step);
+        }
+    }
+
+    private void Receipt(string txHash, PoolPolicy policy) => _pool.Run(s => s.OnFinalReceipt(txHash, 60_000, Gwei, true, 1, "0xb1", _clock.Now, policy));
+
+    [Fact]
+    public void Relays_beyond_every_workers_window_wait_in_arrival_order_and_are_signed_as_transactions_become_final()
+    {
+        Ready(W1);
+        foreach (var n in new[] { 1, 2, 3, 4, 3 }) // quote 3 asked for twice
+            _pool.Run(s => s.Relay(RelayOf(n), _clock.Now, Window2));
+        var signed = SignedSince(0);
+        Assert.Equal([0, 1], signed.Select(t => (int)t.Nonce));
+        Assert.Equal(2, State.Summary().Queued);
+        Assert.Equal(2, State.Pending.Count());
+        FillSlots(Window2);
+        Assert.Empty(SignedSince(0)); // no room: nothing moves
+
+        Verdict(signed[0].Hash, BroadcastVerdict.Accepted);
+        Receipt(signed[0].Hash, Window2);
+        FillSlots(Window2);
+
+        var third = Assert.Single(SignedSince(0));
+        Assert.Equal((W1, 2), (third.Wallet, (int)third.Nonce));
+        Assert.Equal(RelayOf(3).QuoteId, State.Txs.Values.Single(t => t.Nonce == 2).QuoteId); // first come, first signed
+        Assert.Equal(1, State.Summary().Queued);
+        // Nothing of the queue is journaled: after a crash the dApps ask again.
+        Assert.Empty(_pool.Folded().AfterRecovery().QueuedForSlot);
+    }
+
+    [Fact]
+    public void A_queued_relay_released_meanwhile_is_never_signed_and_the_queue_is_bounded()
+    {
+        Ready(W1);
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, Window2));
+        _pool.Run(s => s.Relay(RelayOf(2), _clock.Now, Window2));
+        _pool.Run(s => s.Relay(RelayOf(3), _clock.Now, Window2));
+        SetMode(PoolMode.Disabled);
+        _pool.Run(s => s.Relay(RelayOf(3), _clock.Now, Window2)); // its dApp asks again: released, journaled
+        SetMode(PoolMode.Normal);
+        var first = SignedSince(0)[0];
+        Verdict(first.Hash, BroadcastVerdict.Accepted);
+        Receipt(first.Hash, Window2);
+        FillSlots(Window2);
+
+        Assert.Empty(SignedSince(0));
+        Assert.Empty(State.QueuedForSlot);
+        Assert.True(State.Released.ContainsKey(RelayOf(3).QuoteId));
+
+        var full = State with
+        {
+            QueuedForSlot = Enumerable.Range(100, PoolState.MaxQueuedForSlot).Aggregate(State.QueuedForSlot, (q, n) => q.Add(RelayOf(n).QuoteId, RelayOf(n))),
+        };
+        Assert.Same(full.QueuedForSlot, full.Relay(RelayOf(99), _clock.Now, Window2).State.QueuedForSlot);
+    }
+
+    [Fact]
+    public void A_forwarded_request_waiting_for_a_worker_is_released_as_request_expired_once_its_deadline_passes()
+    {
+        var window1 = new PoolPolicy { MaxInFlightPerWorker = 1 };
+        Ready(W1);
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, window1));
+        _pool.Run(s => s.Relay(Forwarded(2, userNonce: 0, simulated: true, deadlineIn: 5), _clock.Now, window1));
+        var first = Assert.Single(SignedSince(0));
+        Assert.True(State.QueuedForSlot.ContainsKey(RelayOf(2).QuoteId));
+        Assert.Equal(1, State.Summary().Queued);
+        Take();
+
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        _pool.Run(s => s.Tick(_clock.Now, 10 * Gwei, window1));
+
+        Assert.Equal(RejectionCodes.RequestExpired, Assert.Single(_pool.Journal.OfType<RelayRefused>()).Code);
+        Assert.Contains(Take(), e => e is PoolEffect.ToDapp { Message: RelayFailed { Code: RejectionCodes.RequestExpired } });
+        Assert.Empty(State.Waiting);
+        Assert.Empty(State.QueuedForSlot);
+        Verdict(first.Hash, BroadcastVerdict.Accepted);
+        Receipt(first.Hash, window1);
+        FillSlots(window1);
+        Assert.Empty(SignedSince(0));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static RelayTransaction RelayOf(int n, long capGwei = 30, long priceGwei = 20) =>
