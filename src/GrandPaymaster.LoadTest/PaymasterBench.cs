@@ -38,6 +38,9 @@ public sealed class PaymasterBench : IAsyncDisposable
     /// <summary>A contract without ERC-2771 on the dApp's direct-call list: quotes for it are priced without any chain read.</summary>
     public string DirectTarget { get; private set; } = "";
 
+    /// <summary>How the bench chain mines, for the report.</summary>
+    public string Mining { get; private set; } = "";
+
     /// <summary>Users the flow quotes for, in turn; each signs its own requests.</summary>
     public IReadOnlyList<EthKey> Users { get; } = Enumerable.Range(0, int.TryParse(Environment.GetEnvironmentVariable("GPM_BENCH_USERS"), out var n) ? n : 2_000)
         .Select(i => EthKey.Generate(new Random(90_000 + i))).ToArray();
@@ -51,11 +54,17 @@ public sealed class PaymasterBench : IAsyncDisposable
 
     private async Task InitializeAsync(int maxConnections)
     {
-        // A block every second besides automine, as `scripts/build.sh run` does: anvil's automine alone can leave
-        // transactions ready but unmined at this rate (see DevnetChainSpec).
-        // GPM_BENCH_BACKSTOP_SECONDS: the devnet's backstop block interval (0: automine only).
+        // With automine (GPM_BENCH_BLOCK_MS=0): a block every second besides, as `scripts/build.sh run` does, since anvil's
+        // automine alone can leave transactions ready but unmined at this rate (see DevnetChainSpec).
+        // GPM_BENCH_BACKSTOP_SECONDS: that backstop interval (0: automine only).
         var backstop = int.TryParse(Environment.GetEnvironmentVariable("GPM_BENCH_BACKSTOP_SECONDS"), out var seconds) ? seconds : 1;
-        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts().Select(spec => spec with { BackstopBlockSeconds = backstop > 0 ? backstop : null }), _chainHttp);
+        // GPM_BENCH_BLOCK_MS: a block every so many ms with every ready transaction, as on a chain with a block time (250 ms,
+        // Arbitrum One's); 0: anvil's automine, one block per transaction, whose mining rate is then what is measured.
+        var blockMs = int.TryParse(Environment.GetEnvironmentVariable("GPM_BENCH_BLOCK_MS"), out var ms) ? ms : 250;
+        TimeSpan? blockTime = blockMs > 0 ? TimeSpan.FromMilliseconds(blockMs) : null;
+        Mining = blockTime is { } interval ? $"a block every {interval.TotalMilliseconds:0} ms" : backstop > 0 ? $"automine, and a block every {backstop} s" : "automine";
+        _chains = await DevnetLauncher.StartAsync(DevnetChainSpec.DefaultsOnFreePorts()
+            .Select(spec => spec with { BackstopBlockSeconds = backstop > 0 ? backstop : null, BlockTime = blockTime }), _chainHttp);
         var wallets = new DevWallets("grand-paymaster-devnet");
         var chainA = _chains.Chains[0];
         var rpc = new EthRpcClient(_chainHttp, chainA.RpcUrl);

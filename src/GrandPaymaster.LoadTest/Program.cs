@@ -67,7 +67,7 @@ var quotes = await OpenModelRunner.RunAsync(new Scenario("quotes (open model)", 
 var executeLatency = new LongHistogram(TimeStamp.Seconds(60), 3);
 var executed = 0L;
 var lookupsBefore = await bench.ReceiptLookupsAsync();
-var flow = await OpenModelRunner.RunAsync(new Scenario("sponsored tx: quote + execute (open model)", async (sequence, ct) =>
+var flow = await OpenModelRunner.RunAsync(new Scenario($"sponsored tx: quote + execute (open model; chain 31337: {bench.Mining})", async (sequence, ct) =>
 {
     // Each user in turn: a forwarded call to SenderRecorder, signed by the user (who holds no ETH).
     var user = bench.Users[(int)(sequence % bench.Users.Count)];

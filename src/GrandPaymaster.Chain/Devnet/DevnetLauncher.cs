@@ -85,7 +85,10 @@ public sealed class DevnetLauncher : IAsyncDisposable
                      "--silent",
                  })
             info.ArgumentList.Add(arg);
-        if (spec.BackstopBlockSeconds is { } seconds)
+        if (spec.BlockTime is { } blockTime)
+            foreach (var arg in new[] { "--block-time", blockTime.TotalSeconds.ToString(CultureInfo.InvariantCulture) })
+                info.ArgumentList.Add(arg);
+        else if (spec.BackstopBlockSeconds is { } seconds)
             foreach (var arg in new[] { "--mixed-mining", "--block-time", seconds.ToString(CultureInfo.InvariantCulture) })
                 info.ArgumentList.Add(arg);
 

@@ -48,6 +48,28 @@ public sealed class DevnetLauncherTests(AnvilFixture anvil)
     }
 
     [Fact]
+    public async Task A_chain_with_a_block_time_mines_only_at_that_interval_several_transactions_in_one_block()
+    {
+        using var http = new HttpClient();
+        await using var launcher = await DevnetLauncher.StartAsync(
+            [new DevnetChainSpec("interval", 4344, DevnetChainSpec.FreeLoopbackPort(), BlockTime: TimeSpan.FromMilliseconds(500))], http);
+        var rpc = new EthRpcClient(http, launcher.Chains[0].RpcUrl);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await rpc.BlockNumberAsync() < 2 && waited.Elapsed < TimeSpan.FromSeconds(8)) await Task.Delay(50);
+        Assert.True(await rpc.BlockNumberAsync() >= 2, $"fewer than 2 blocks in {waited.Elapsed} without transactions");
+
+        // Three transfers sent together: without automine they wait for the next block and share it.
+        var targets = Enumerable.Range(10, 3).Select(i => (GrandPaymaster.Chain.Crypto.EthKey.Generate(new Random(i)).Address, DevnetFunder.Ether)).ToArray();
+        var sent = await DevnetFunder.FundAsync(rpc, 4344, AnvilDevAccounts.Key(0), targets);
+
+        var blocks = new HashSet<System.Numerics.BigInteger>();
+        foreach (var hash in sent) blocks.Add((await rpc.GetTransactionReceiptAsync(hash))!.BlockNumber);
+        Assert.Equal(3, sent.Count);
+        // Automine would have made three blocks; the sends take milliseconds, so at most one block boundary falls between them.
+        Assert.InRange(blocks.Count, 1, 2);
+    }
+
+    [Fact]
     public async Task A_port_taken_by_another_chain_is_reported_not_silently_shared()
     {
         using var http = new HttpClient();
