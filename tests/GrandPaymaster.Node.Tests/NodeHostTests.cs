@@ -29,7 +29,7 @@ public sealed class NodeHostTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Ready_answers_200_once_the_node_is_up_the_journal_answers_and_every_chain_answers()
+    public async Task Ready_answers_200_once_the_node_is_up_the_journal_answers_every_chain_answers_and_is_priced()
     {
         await using var node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains));
 
@@ -40,7 +40,7 @@ public sealed class NodeHostTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         using var report = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
         var checks = report.RootElement.GetProperty("checks");
-        Assert.Equal(["chains", "cluster", "journal"], checks.EnumerateObject().Select(c => c.Name).Order());
+        Assert.Equal(["chains", "cluster", "journal", "market"], checks.EnumerateObject().Select(c => c.Name).Order());
         Assert.All(checks.EnumerateObject(), c => Assert.Equal("Healthy", c.Value.GetProperty("status").GetString()));
     }
 

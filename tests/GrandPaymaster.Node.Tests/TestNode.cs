@@ -49,7 +49,6 @@ public sealed class TestNode : IAsyncDisposable
             $"--Gpm:Persistence:DataDirectory={dataDirectory}",
             "--Gpm:Admin:Operators:0:Id=tester",
             $"--Gpm:Admin:Operators:0:Token={PaymasterClient.OperatorToken}",
-            "--Gpm:Market:PollInterval=00:00:00.250",
         };
         var i = 0;
         foreach (var (name, chainId, rpcUrl) in chains)

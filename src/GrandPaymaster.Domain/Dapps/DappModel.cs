@@ -112,6 +112,7 @@ public static class RejectionCodes
     public const string RelayFailed = "relay_failed";
     public const string InvalidRequest = "invalid_request";
     public const string PoolUnavailable = "pool_unavailable";
+    public const string RateUnavailable = "rate_unavailable";
     public const string PoolPaused = "pool_paused";
     public const string PoolDisabled = "pool_disabled";
     public const string InvalidSignature = "invalid_signature";

@@ -33,6 +33,7 @@ public static class AdminEndpoints
         admin.MapPost("/dapps/{dappId}/direct-calls", AllowDirectCallAsync);
         admin.MapDelete("/dapps/{dappId}/direct-calls/{chainId}/{target}", RevokeDirectCallAsync);
         admin.MapPoolAdmin();
+        admin.MapMarketAdmin();
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators, TimeProvider clock)

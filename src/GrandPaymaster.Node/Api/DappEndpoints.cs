@@ -9,6 +9,7 @@ using GrandPaymaster.Chain.Forwarding;
 using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Node.Hosting;
 using GrandPaymaster.Node.Market;
 using static GrandPaymaster.Domain.Dapps.DappCommands;
@@ -62,8 +63,13 @@ public static class DappEndpoints
         if (chain is null) return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
         // The pool's mode is replicated to this node: a paused chain is refused here, with no RPC call and no actor message.
         if (modes.Get(chainId.Value) is { } mode && DappState.PoolRefusal(mode) is { } closed) return Problems.From(closed);
-        if (market.GasPrice(chainId.Value) is not { } gasPrice || market.Rate(chainId.Value, token!.Value) is not { } rate)
-            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "pool_unavailable", $"No market data for chain {chainId} yet; retry shortly.");
+        if (market.Gas(chainId.Value) is not { Median: { } median } gas)
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable,
+                $"No fresh gas price for chain {chainId} (its gas sources are stale or disagree); retry shortly.");
+        if (market.Rate(chainId.Value, token!.Value) is not { } rate)
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.RateUnavailable,
+                $"No fresh {token.Value.Symbol()} rate on chain {chainId}: quotes in {token.Value.Symbol()} are paused (never priced at an old rate); another token may be quoted, or retry shortly.");
+        var gasPrice = new Wei(median);
 
         var forwarder = direct ? null : contracts.Forwarder(chainId.Value.Value);
         if (!direct && forwarder is null)
@@ -96,9 +102,9 @@ public static class DappEndpoints
         }
 
         var request = new QuoteRequest(chainId.Value, sender!.Value, to!.Value, data!, gasLimit!.Value, token.Value);
-        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, market.Buffer(chainId.Value), rate), forwarding);
+        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, gas.Buffer, rate), forwarding);
         var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(region, command, QueryTimeout, http.RequestAborted);
-        return refused ?? Results.Json(Views.Quote(issued!.Quote), statusCode: StatusCodes.Status201Created);
+        return refused ?? Results.Json(Views.Quote(issued!.Quote, gas), statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, IRequiredActor<DappRegion> dapps, ChainRpcDirectory chains, TimeProvider clock)

@@ -52,6 +52,7 @@ public static class PoolAdminEndpoints
                     workers = summary.Workers,
                     syncedWorkers = summary.SyncedWorkers,
                     blocksBehind = summary.BlocksBehind,
+                    queued = summary.Queued,
                 },
                 endpoints = chain.Endpoints.Health.Select(h => new
                 {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Chain.Encoding;
 using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Market;
 using GrandPaymaster.Domain.Money;
 
 namespace GrandPaymaster.Node.Api;
@@ -11,7 +12,8 @@ namespace GrandPaymaster.Node.Api;
 /// <summary>The JSON shapes of the dApp API. Amounts are decimal strings of base units: exact in every client.</summary>
 public static class Views
 {
-    public static object Quote(Quote quote) => new
+    /// <param name="market">The gas market the quote was priced from (at issue time): why the buffer is what it is.</param>
+    public static object Quote(Quote quote, GasMarket? market = null) => new
     {
         quoteId = quote.Id.Value,
         chainId = quote.Request.ChainId.Value,
@@ -25,6 +27,13 @@ public static class Views
             gasLimit = Text(quote.Breakdown.GasLimit),
             gasPrice = Text(quote.Breakdown.GasPrice.Value),
             bufferBps = quote.Breakdown.Buffer.Value,
+            buffer = market is null ? null : new
+            {
+                marketState = market.State.ToString().ToLowerInvariant(),
+                volatilityBps = market.Volatility.Value,
+                gasSourcesUsed = market.Sources.Count(s => s.Verdict == SourceVerdict.Used),
+                pricedAt = market.At,
+            },
             surchargeBps = quote.Breakdown.Surcharge.Value,
             rate = new { unitsPerNativeCoin = Text(quote.Breakdown.Rate.UnitsPerNativeCoin), token = quote.Breakdown.Rate.Token.Symbol() },
         },

@@ -97,3 +97,20 @@ public sealed class ChainsHealthCheck(ChainRpcDirectory chains, ChainContracts c
         return null;
     }
 }
+
+/// <summary>
+/// Ready once the gas and rate oracles have priced every chain at least once: before that every quote would be refused. A chain
+/// whose market is stale is named (quotes there are refused), but does not make the node unready: other chains still quote.
+/// </summary>
+public sealed class MarketHealthCheck(ChainRpcDirectory chains, Actors.Market.GasMarketBoard board, Actors.Market.RateBoard rates) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var states = chains.All.ToDictionary(c => c.Name, c => rates.Get(c.ChainId) is null ? null : board.Get(c.ChainId)?.Market?.State);
+        var data = states.ToDictionary(s => s.Key, s => (object)(s.Value?.ToString().ToLowerInvariant() ?? "not priced yet"));
+        var missing = states.Where(s => s.Value is null).Select(s => s.Key).ToArray();
+        return Task.FromResult(missing.Length == 0
+            ? HealthCheckResult.Healthy("every chain is priced", data)
+            : HealthCheckResult.Unhealthy($"no gas market yet for {string.Join(", ", missing)}", data: data));
+    }
+}

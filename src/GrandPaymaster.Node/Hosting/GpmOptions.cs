@@ -1,3 +1,4 @@
+using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Actors.Persistence;
 using GrandPaymaster.Chain.Devnet;
 
@@ -90,6 +91,36 @@ public sealed class ChainOptions
     /// deploys is used.
     /// </summary>
     public string? Forwarder { get; set; }
+
+    /// <summary>
+    /// The chain's independent gas sources (kind: <c>gas-price</c>, <c>fee-history</c> or <c>priority-fee</c>; endpoint: an
+    /// index into <see cref="RpcUrls"/>). Unset: one of each kind, on endpoints 0, 1 and 2 (wrapping around the URLs).
+    /// </summary>
+    public List<GasSourceOptions> GasSources { get; set; } = [];
+
+    /// <summary>The chain's rate sources; unset: one <c>configured</c> source.</summary>
+    public List<RateSourceOptions> RateSources { get; set; } = [];
+
+    public IReadOnlyList<GasSourceOptions> EffectiveGasSources => GasSources.Count > 0
+        ? GasSources
+        : GasSourceKinds.All.Select((kind, i) => new GasSourceOptions { Kind = kind, Endpoint = RpcUrls.Count == 0 ? 0 : i % RpcUrls.Count }).ToArray();
+}
+
+/// <summary>
+/// A conversion-rate source: <c>configured</c> (this chain's <c>Gpm:Market:Rates</c>, with a <see cref="Seed"/> a
+/// repeatable random walk around them) or <c>http</c> (GET <see cref="Url"/>: <c>{"USDT":"3000000000",…}</c>).
+/// </summary>
+public sealed class RateSourceOptions
+{
+    public string Kind { get; set; } = "configured";
+    public string? Url { get; set; }
+    public int? Seed { get; set; }
+}
+
+public sealed class GasSourceOptions
+{
+    public string Kind { get; set; } = GasSourceKinds.GasPrice;
+    public int Endpoint { get; set; }
 }
 
 /// <summary>Local anvil chains started with the node (<c>scripts/build.sh run</c>).</summary>

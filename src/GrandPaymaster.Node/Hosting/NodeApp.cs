@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using GrandPaymaster.Chain.Rpc;
+using GrandPaymaster.Actors.Market;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -39,18 +42,19 @@ public static class NodeApp
         builder.Services.AddSingleton<IWalletKeys>(new DevWalletKeys(gpm.Wallets.DevSeed, gpm.Wallets.WorkersPerChain));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequest.MaxBodyBytes);
 
-        // Hosted services start in registration order: chains first, then the market, then the actor system.
+        // Hosted services start in registration order: chains first, then the actor system (with the gas oracle).
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetHostedService>();
-        builder.Services.AddSingleton<PolledMarketView>();
-        builder.Services.AddSingleton<IMarketView>(sp => sp.GetRequiredService<PolledMarketView>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<PolledMarketView>());
+        builder.Services.AddSingleton<GasMarketBoard>();
+        builder.Services.AddSingleton<RateBoard>();
+        builder.Services.AddSingleton<IMarketView, OracleMarketView>();
         builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) => ConfigureAkka(akka, gpm, sp));
         builder.Services.AddHostedService<PoolBootstrapService>();
 
         builder.Services.AddHealthChecks()
             .AddCheck<ClusterUpHealthCheck>("cluster", tags: [ReadyTag])
             .AddCheck<JournalHealthCheck>("journal", tags: [ReadyTag])
-            .AddCheck<ChainsHealthCheck>("chains", tags: [ReadyTag]);
+            .AddCheck<ChainsHealthCheck>("chains", tags: [ReadyTag])
+            .AddCheck<MarketHealthCheck>("market", tags: [ReadyTag]);
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(context =>
@@ -89,6 +93,51 @@ public static class NodeApp
                 $"Gpm:Wallets:DevSeed is the public devnet seed, but an RPC endpoint of chain {remote.Name} ({remote.ChainId}) is not on this machine. Set a private seed.");
     }
 
+    /// <summary><c>hocon/market.hocon</c> under the operator's <c>Gpm:Market:Hocon</c>.</summary>
+    private static Akka.Configuration.Config MarketHocon(IServiceProvider services) =>
+        Akka.Configuration.ConfigurationFactory.ParseString(services.GetRequiredService<IOptions<MarketOptions>>().Value.Hocon)
+            .WithFallback(PersistenceHocon.Load("market.hocon"));
+
+    /// <summary>Each chain's rate sources (<see cref="ChainOptions.RateSources"/>; unset: its configured rates).</summary>
+    private static IReadOnlyList<RateOracleSettings> RateOracles(GpmOptions gpm, IServiceProvider services)
+    {
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName);
+        var market = services.GetRequiredService<IOptions<MarketOptions>>().Value;
+        var hocon = MarketHocon(services).GetConfig("gpm.market.rates");
+        return gpm.EffectiveChains.Select(chain =>
+        {
+            var options = chain.RateSources.Count > 0 ? chain.RateSources : [new RateSourceOptions()];
+            var sources = options.Select((source, i) => source.Kind switch
+            {
+                "configured" => (IRateSource)new ConfiguredRateSource($"configured@{chain.Name}#{i}", market.ConfiguredRates(chain.ChainId), source.Seed),
+                "http" when Uri.TryCreate(source.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" =>
+                    new HttpRateSource($"http@{chain.Name}#{i}", http, url),
+                _ => throw new InvalidOperationException(
+                    $"Rate source {i} of chain {chain.Name}: kind must be 'configured' or 'http' (with an absolute http(s) Url), not '{source.Kind}'."),
+            }).ToArray();
+            return new RateOracleSettings(chain.ChainId, sources, hocon.GetTimeSpan("tick"), hocon.GetTimeSpan("source-timeout"), hocon.GetTimeSpan("fresh-for"));
+        }).ToArray();
+    }
+
+    /// <summary>Each chain's gas sources, each on its own endpoint client (independent of the failover the pools use).</summary>
+    private static IReadOnlyList<GasOracleSettings> GasOracles(GpmOptions gpm, IServiceProvider services)
+    {
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName);
+        var defaults = MarketHocon(services).GetConfig("gpm.market.gas");
+        return gpm.EffectiveChains.Select(chain =>
+        {
+            var sources = chain.EffectiveGasSources.Select((source, i) =>
+            {
+                if (source.Endpoint < 0 || source.Endpoint >= chain.RpcUrls.Count)
+                    throw new InvalidOperationException($"Gas source {i} of chain {chain.Name} names endpoint {source.Endpoint}; the chain has {chain.RpcUrls.Count} RPC URL(s).");
+                var client = new EthRpcClient(http, new Uri(chain.RpcUrls[source.Endpoint]), label: $"{chain.Name}#{source.Endpoint}");
+                return GasSourceKinds.Create(source.Kind, $"{source.Kind}@{chain.Name}#{source.Endpoint}", client, chain.ChainId,
+                    services.GetRequiredService<TimeProvider>(), defaults.GetDouble("fee-history-percentile"));
+            }).ToArray();
+            return GasOracleSettings.FromConfig(defaults, chain.ChainId, sources);
+        }).ToArray();
+    }
+
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm, IServiceProvider services)
     {
         var clock = services.GetRequiredService<TimeProvider>();
@@ -123,6 +172,8 @@ public static class NodeApp
                 SeedNodes = gpm.Node.SeedNodes.ToArray(),
             })
             .AddPoolModes(modes)
+            .AddGasOracle(GasOracles(gpm, services), services.GetRequiredService<GasMarketBoard>(), clock)
+            .AddRateOracle(RateOracles(gpm, services), services.GetRequiredService<RateBoard>(), clock)
             .AddChainPools(poolDependencies)
             .AddDapps(clock, new DappSettings { QuoteValidity = gpm.Quotes.Validity }, modes)
             .AddStartup((system, _) =>

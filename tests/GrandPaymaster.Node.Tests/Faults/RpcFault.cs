@@ -31,6 +31,9 @@ public abstract record RpcFault
     /// </summary>
     public sealed record HideReceipts : RpcFault;
 
+    /// <summary>A well-formed but wrong answer: <c>result</c> is <paramref name="Json"/> (raw JSON), without forwarding.</summary>
+    public sealed record Result(string Json) : RpcFault;
+
     /// <summary>The endpoint is down: answers HTTP 503 with an empty body, without forwarding.</summary>
     public sealed record Dead : RpcFault;
 

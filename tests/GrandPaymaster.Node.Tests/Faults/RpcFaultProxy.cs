@@ -184,6 +184,9 @@ public sealed class RpcFaultProxy : IAsyncDisposable
             case RpcFault.HideReceipts when ReceiptMethods.Contains(call.Method):
                 await AnswerAsync(context, StatusCodes.Status200OK, "application/json", call.ResultAnswer("null"), ct);
                 break;
+            case RpcFault.Result result:
+                await AnswerAsync(context, StatusCodes.Status200OK, "application/json", call.ResultAnswer(result.Json), ct);
+                break;
             case RpcFault.Dead:
                 await AnswerAsync(context, StatusCodes.Status503ServiceUnavailable, null, [], ct);
                 break;

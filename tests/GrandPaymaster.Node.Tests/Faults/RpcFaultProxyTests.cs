@@ -116,6 +116,15 @@ public sealed class RpcFaultProxyTests(AnvilChain chain) : IClassFixture<AnvilCh
     }
 
     [Fact]
+    public async Task Result_answers_a_well_formed_value_of_the_tests_choosing_without_asking_the_node()
+    {
+        _proxy.Set("eth_gasPrice", new RpcFault.Result("\"0x64\""));
+
+        Assert.Equal(100, await Proxied().GasPriceAsync());
+        Assert.NotEqual(100, await chain.Direct.GasPriceAsync());
+    }
+
+    [Fact]
     public async Task Forward_then_error_sends_the_transaction_but_answers_an_error()
     {
         _proxy.Set("eth_sendRawTransaction", new RpcFault.ForwardThenError(-32603, "upstream hiccup"));

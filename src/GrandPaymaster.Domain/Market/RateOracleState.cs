@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using GrandPaymaster.Domain.Money;
+
+namespace GrandPaymaster.Domain.Market;
+
+/// <summary>One rate source's answer: token base units per native coin, per token (a token it does not price is absent), or its error.</summary>
+public sealed record RateReading(string Source, ImmutableDictionary<FeeToken, BigInteger> Rates, DateTimeOffset At, string? Error = null)
+{
+    public static RateReading Failed(string source, DateTimeOffset at, string error) =>
+        new(source, ImmutableDictionary<FeeToken, BigInteger>.Empty, at, error);
+}
+
+/// <summary>A token's rate on one chain: the median of the sources' fresh answers, and how many answered.</summary>
+public sealed record TokenRate(FeeToken Token, BigInteger? UnitsPerNativeCoin, int FreshSources, DateTimeOffset? OldestUsedAt)
+{
+    public ConversionRate? Rate => UnitsPerNativeCoin is { } units ? new ConversionRate(Token, units) : null;
+}
+
+/// <summary>
+/// One chain's conversion rates between ticks, pure: each source's last good answer per token (a failure does not erase
+/// it, it only stops counting once older than <c>freshFor</c>) and, per token, the median of the fresh, positive ones.
+/// A token without a fresh answer has no rate: no quote is priced in it at an old rate.
+/// </summary>
+public sealed record RateOracleState(long ChainId, ImmutableDictionary<(string Source, FeeToken Token), (BigInteger Units, DateTimeOffset At)> LastGood,
+    ImmutableDictionary<string, (long Errors, string? LastError)> Failures, ImmutableDictionary<FeeToken, TokenRate> Rates)
+{
+    public static RateOracleState Empty(long chainId) => new(chainId, ImmutableDictionary<(string, FeeToken), (BigInteger, DateTimeOffset)>.Empty,
+        ImmutableDictionary<string, (long, string?)>.Empty, ImmutableDictionary<FeeToken, TokenRate>.Empty);
+
+    public RateOracleState Next(IReadOnlyList<RateReading> answers, DateTimeOffset now, TimeSpan freshFor)
+    {
+        var lastGood = LastGood;
+        var failures = Failures;
+        foreach (var answer in answers)
+        {
+            if (answer.Error is not null)
+            {
+                var (errors, _) = failures.GetValueOrDefault(answer.Source);
+                failures = failures.SetItem(answer.Source, (errors + 1, answer.Error));
+                continue;
+            }
+
+            foreach (var (token, units) in answer.Rates)
+                if (units > 0)
+                    lastGood = lastGood.SetItem((answer.Source, token), (units, answer.At));
+        }
+
+        var rates = Enum.GetValues<FeeToken>().ToImmutableDictionary(token => token, token =>
+        {
+            var fresh = lastGood.Where(kv => kv.Key.Token == token && now - kv.Value.At <= freshFor).Select(kv => kv.Value).ToList();
+            return fresh.Count == 0
+                ? new TokenRate(token, null, 0, null)
+                : new TokenRate(token, GasAggregation.Median(fresh.Select(f => f.Units).ToList()), fresh.Count, fresh.Min(f => f.At));
+        });
+        return this with { LastGood = lastGood, Failures = failures, Rates = rates };
+    }
+}

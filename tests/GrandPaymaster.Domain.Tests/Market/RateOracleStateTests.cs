@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using GrandPaymaster.Domain.Market;
+using GrandPaymaster.Domain.Money;
+
+namespace GrandPaymaster.Domain.Tests.Market;
+
+public sealed class RateOracleStateTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan FreshFor = TimeSpan.FromSeconds(30);
+
+    private static RateReading Reading(string source, DateTimeOffset at, long? usdt = null, long? vcn = null)
+    {
+        var rates = ImmutableDictionary<FeeToken, BigInteger>.Empty;
+        if (usdt is { } u) rates = rates.Add(FeeToken.Usdt, u);
+        if (vcn is { } v) rates = rates.Add(FeeToken.Vcn, v);
+        return new RateReading(source, rates, at);
+    }
+
+    [Fact]
+    public void Each_token_gets_the_median_of_its_fresh_sources()
+    {
+        var state = RateOracleState.Empty(1).Next([Reading("a", Start, usdt: 3_000, vcn: 300), Reading("b", Start, usdt: 3_100), Reading("c", Start, usdt: 2_900)],
+            Start, FreshFor);
+
+        Assert.Equal(new ConversionRate(FeeToken.Usdt, 3_000), state.Rates[FeeToken.Usdt].Rate);
+        Assert.Equal(3, state.Rates[FeeToken.Usdt].FreshSources);
+        Assert.Equal(new ConversionRate(FeeToken.Vcn, 300), state.Rates[FeeToken.Vcn].Rate);
+    }
+
+    [Fact]
+    public void A_failing_source_keeps_its_last_rate_while_fresh_and_then_the_token_has_no_rate()
+    {
+        var state = RateOracleState.Empty(1).Next([Reading("a", Start, usdt: 3_000, vcn: 300)], Start, FreshFor);
+
+        state = state.Next([RateReading.Failed("a", Start.AddSeconds(20), "timeout")], Start.AddSeconds(20), FreshFor);
+        Assert.Equal(3_000, state.Rates[FeeToken.Usdt].UnitsPerNativeCoin);
+        Assert.Equal((1L, "timeout"), state.Failures["a"]);
+
+        state = state.Next([Reading("a", Start.AddSeconds(31), usdt: 3_050)], Start.AddSeconds(31), FreshFor);
+        Assert.Equal(3_050, state.Rates[FeeToken.Usdt].UnitsPerNativeCoin);
+        Assert.Null(state.Rates[FeeToken.Vcn].Rate); // VCN was last priced 31 s ago: never quoted at an old rate
+    }
+
+    [Property(MaxTest = 300)]
+    public Property A_rate_is_never_older_than_the_freshness_window_nor_zero_and_lies_within_its_fresh_answers() =>
+        Prop.ForAll(Arb.From(Gen.Choose(0, 8).SelectMany(n => Gen.ArrayOf(Gen.Zip(Gen.Choose(0, 60), Gen.Choose(-1, 5_000)), n))), answers =>
+        {
+            var now = Start.AddSeconds(60);
+            var readings = answers.Select((a, i) => Reading($"s{i}", Start.AddSeconds(a.Item1), usdt: a.Item2)).ToList();
+            var rate = RateOracleState.Empty(1).Next(readings, now, FreshFor).Rates[FeeToken.Usdt];
+            var fresh = answers.Where(a => now - Start.AddSeconds(a.Item1) <= FreshFor && a.Item2 > 0).Select(a => (BigInteger)a.Item2).ToList();
+            return fresh.Count == 0
+                ? rate.Rate is null
+                : rate.UnitsPerNativeCoin >= fresh.Min() && rate.UnitsPerNativeCoin <= fresh.Max() && rate.FreshSources == fresh.Count;
+        });
+}
