@@ -6,16 +6,21 @@ using Akka.Event;
 using Akka.Hosting;
 using Akka.Streams;
 using GrandPaymaster.Chain.Rpc;
+using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Market;
+using GrandPaymaster.Domain.Pools;
 using GrandPaymaster.Domain.Money;
 
 namespace GrandPaymaster.Actors.Market;
 
 /// <summary>One chain's oracle: its independent gas sources and the knobs of <c>hocon/market.hocon</c>.</summary>
-public sealed record GasOracleSettings(long ChainId, IReadOnlyList<IGasSource> Sources, TimeSpan Tick, TimeSpan SourceTimeout, GasOraclePolicy Policy)
+/// <remarks><see cref="MempoolPending"/>, where set, reads how many transactions wait in a node's mempool (a SAFE_MODE input).</remarks>
+public sealed record GasOracleSettings(long ChainId, IReadOnlyList<IGasSource> Sources, TimeSpan Tick, TimeSpan SourceTimeout, GasOraclePolicy Policy,
+    Func<CancellationToken, Task<BigInteger>>? MempoolPending = null)
 {
     /// <summary>The chain's settings from <c>gpm.market.gas</c>, its <c>chains."id"</c> block over the defaults.</summary>
-    public static GasOracleSettings FromConfig(Config market, long chainId, IReadOnlyList<IGasSource> sources)
+    public static GasOracleSettings FromConfig(Config market, long chainId, IReadOnlyList<IGasSource> sources,
+        Func<CancellationToken, Task<BigInteger>>? mempoolPending = null)
     {
         var id = chainId.ToString(CultureInfo.InvariantCulture);
         var chain = market.GetConfig($"chains.\"{id}\"");
@@ -32,7 +37,7 @@ public sealed record GasOracleSettings(long ChainId, IReadOnlyList<IGasSource> S
             MinBuffer = new Bps(c.GetInt("min-buffer-bps")),
             MaxBuffer = new Bps(c.GetInt("max-buffer-bps")),
         };
-        return new GasOracleSettings(chainId, sources, c.GetTimeSpan("tick"), c.GetTimeSpan("source-timeout"), policy);
+        return new GasOracleSettings(chainId, sources, c.GetTimeSpan("tick"), c.GetTimeSpan("source-timeout"), policy, mempoolPending);
     }
 
 }
@@ -52,7 +57,8 @@ public sealed class GasOracleActor : ReceiveActor
     private readonly IReadOnlyList<GasOracleSettings> _chains;
     private readonly TimeProvider _clock;
 
-    public GasOracleActor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock)
+    /// <param name="pools">Where each market goes as <see cref="PoolCommands.ObserveMarket"/> (the pools' SAFE_MODE); null: nowhere.</param>
+    public GasOracleActor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock, IActorRef? pools = null)
     {
         _chains = chains;
         _clock = clock;
@@ -60,18 +66,29 @@ public sealed class GasOracleActor : ReceiveActor
         {
             var previous = board.Get(state.ChainId)?.Market;
             board.Set(state.ChainId, state);
-            if (state.Market is { } market) Report(previous, market);
+            if (state.Market is not { } market) return;
+            Report(previous, market);
+            if (pools is not null && market.Median is { } median && state.TrailingAverage is { } average)
+                pools.Tell(new PoolCommands.ObserveMarket(new ChainId(state.ChainId), median, average, market.Volatility.Value, state.MempoolPending, market.At));
         });
     }
 
-    public static Props PropsFor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock) =>
-        Props.Create(() => new GasOracleActor(chains, board, clock));
+    public static Props PropsFor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock, IActorRef? pools = null) =>
+        Props.Create(() => new GasOracleActor(chains, board, clock, pools));
 
     protected override void PreStart()
     {
         foreach (var chain in _chains)
-            OracleStream.Run(Self, Context.Materializer(), chain.Tick, () => AskAllAsync(chain, _clock), GasOracleState.Empty(chain.ChainId),
-                (state, answers) => state.Next(answers, _clock.GetUtcNow(), chain.Policy));
+            OracleStream.Run(Self, Context.Materializer(), chain.Tick, () => AskRoundAsync(chain, _clock), GasOracleState.Empty(chain.ChainId),
+                (state, round) => state.Next(round.Answers, _clock.GetUtcNow(), chain.Policy) with { MempoolPending = round.Mempool });
+    }
+
+    private static async Task<(IReadOnlyList<(GasReading, TimeSpan)> Answers, BigInteger? Mempool)> AskRoundAsync(GasOracleSettings chain, TimeProvider clock)
+    {
+        var mempool = chain.MempoolPending is { } read ? OracleStream.AskAsync(read, chain.SourceTimeout) : null;
+        var answers = await AskAllAsync(chain, clock);
+        // A node without txpool_status (or one that fails) says nothing about congestion.
+        return (answers, mempool is null ? null : await mempool is { Error: null } pending ? pending.Value : null);
     }
 
     /// <summary>Every source at once, each within the timeout; whatever goes wrong is that source's failed answer.</summary>
@@ -98,7 +115,9 @@ public sealed class GasOracleActor : ReceiveActor
 public static class GasOracleHosting
 {
     /// <summary>Starts this node's gas oracle (one per node until the market is replicated; see README).</summary>
+    /// <summary>Starts this node's gas oracle, which also tells the chain pools each market (add it after the pools).</summary>
     public static AkkaConfigurationBuilder AddGasOracle(this AkkaConfigurationBuilder builder, IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board,
         TimeProvider clock) =>
-        builder.WithActors((system, _) => system.ActorOf(GasOracleActor.PropsFor(chains, board, clock), "gas-oracle"));
+        builder.WithActors((system, registry) =>
+            system.ActorOf(GasOracleActor.PropsFor(chains, board, clock, registry.Get<Pools.ChainPoolRegion>()), "gas-oracle"));
 }

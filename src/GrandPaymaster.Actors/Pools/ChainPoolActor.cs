@@ -121,6 +121,7 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             DeferAsync(_state.Mode, mode => sender.Tell(mode));
         });
         Command<GetPoolState>(_ => Sender.Tell(_state));
+        Command<ObserveMarket>(market => Run(_state.ObserveMarket(market, Now, Policy)));
         Command<GetPoolSummary>(_ => Sender.Tell(_state.Summary() with { BlocksBehind = (long)(_watch?.BlocksBehind ?? 0) }));
         Command<DappReplies.SettleAck>(ack => _outbox.Acknowledged(ack.QuoteId));
         Command<Tick>(_ => OnTick());

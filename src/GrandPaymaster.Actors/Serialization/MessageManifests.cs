@@ -30,6 +30,7 @@ public static class MessageManifests
         ("pool.evt.gap-filled", typeof(PoolEvents.GapFilled)),
         ("pool.evt.relay-refused", typeof(PoolEvents.RelayRefused)),
         ("pool.cmd.set-mode", typeof(PoolCommands.SetPoolMode)),
+        ("pool.cmd.observe-market", typeof(PoolCommands.ObserveMarket)),
         ("pool.mode", typeof(PoolModeView)),
         ("dapp.cmd.register", typeof(DappCommands.Register)),
         ("dapp.cmd.deposit", typeof(DappCommands.Deposit)),

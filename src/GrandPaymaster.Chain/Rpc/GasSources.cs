@@ -33,7 +33,7 @@ public static class GasSourceKinds
             FeeHistory => new FeeHistorySource(name, client, feeHistoryPercentile),
             PriorityFee => new PriorityFeeSource(name, client),
             _ => throw new ArgumentException($"Unknown gas source kind '{kind}' (known: {string.Join(", ", All)}).", nameof(kind)),
-        }, client, chainId, clock);
+        }, new ChainIdGuard(client, chainId, clock));
 }
 
 public sealed class GasPriceSource(string name, EthRpcClient client) : IGasSource
@@ -70,31 +70,39 @@ public sealed class PriorityFeeSource(string name, EthRpcClient client) : IGasSo
 }
 
 /// <summary>
-/// A source whose endpoint must answer the chain's id (asked on first use and every <see cref="Recheck"/>): a price from
-/// another chain is not a price of this one, so such an endpoint's source fails instead.
+/// Makes sure an endpoint answers the chain's id before it is believed (asked on first use and every <see cref="Recheck"/>):
+/// a price from another chain is not a price of this one, so whatever reads through the guard fails instead.
 /// </summary>
-public sealed class ChainCheckedGasSource(IGasSource inner, EthRpcClient client, long chainId, TimeProvider clock) : IGasSource
+public sealed class ChainIdGuard(EthRpcClient client, long chainId, TimeProvider clock)
 {
     public static readonly TimeSpan Recheck = TimeSpan.FromSeconds(30);
     private DateTimeOffset? _verifiedAt;
 
+    public EthRpcClient Client => client;
+
+    public async Task EnsureAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (_verifiedAt is { } at && now - at < Recheck) return;
+        var answered = await client.ChainIdAsync(ct);
+        if (answered != chainId)
+        {
+            _verifiedAt = null;
+            throw new InvalidOperationException($"the endpoint answers chain id {answered}, not {chainId}");
+        }
+
+        _verifiedAt = now;
+    }
+}
+
+/// <summary>A gas source read only through its endpoint's <see cref="ChainIdGuard"/>.</summary>
+public sealed class ChainCheckedGasSource(IGasSource inner, ChainIdGuard guard) : IGasSource
+{
     public string Name => inner.Name;
 
     public async Task<BigInteger> ReadAsync(CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        if (_verifiedAt is not { } at || now - at >= Recheck)
-        {
-            var answered = await client.ChainIdAsync(ct);
-            if (answered != chainId)
-            {
-                _verifiedAt = null;
-                throw new InvalidOperationException($"the endpoint answers chain id {answered}, not {chainId}");
-            }
-
-            _verifiedAt = now;
-        }
-
+        await guard.EnsureAsync(ct);
         return await inner.ReadAsync(ct);
     }
 }

@@ -113,6 +113,7 @@ public static class RejectionCodes
     public const string InvalidRequest = "invalid_request";
     public const string PoolUnavailable = "pool_unavailable";
     public const string RateUnavailable = "rate_unavailable";
+    public const string SafeModeHighValueRejected = "safe_mode_high_value_rejected";
     public const string PoolPaused = "pool_paused";
     public const string PoolDisabled = "pool_disabled";
     public const string InvalidSignature = "invalid_signature";

@@ -177,7 +177,7 @@ public sealed record DappState(
     /// <summary>Why a pool that does not serve refuses new work, with the code an edge answers for it.</summary>
     public static Rejection? PoolRefusal(Pools.PoolModeView pool) => pool switch
     {
-        { Mode: Pools.PoolMode.Normal } => null,
+        { Serves: true } => null,
         { Mode: Pools.PoolMode.Disabled } => new Rejection(RejectionCodes.PoolDisabled, $"Chain {pool.ChainId} is disabled by an operator: {pool.Reason}"),
         { Cause: Pools.PauseCause.Manual } => new Rejection(RejectionCodes.PoolPaused, $"Chain {pool.ChainId} is paused by an operator: {pool.Reason}"),
         _ => new Rejection(RejectionCodes.PoolUnavailable, $"Chain {pool.ChainId} is unavailable right now ({pool.Reason}); retry shortly."),

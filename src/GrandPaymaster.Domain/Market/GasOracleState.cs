@@ -13,6 +13,12 @@ public sealed record GasSourceHealth(string Source, GasReading? LastGood, TimeSp
 /// </summary>
 public sealed record GasOracleState(long ChainId, ImmutableDictionary<string, GasSourceHealth> Sources, ImmutableList<BigInteger> RecentMedians, GasMarket? Market)
 {
+    /// <summary>How many transactions the chain's mempool held at the last tick, where a node tells (<c>txpool_status</c>).</summary>
+    public BigInteger? MempoolPending { get; init; }
+
+    /// <summary>The mean of the recent medians (the current one included): what a spike is measured against.</summary>
+    public BigInteger? TrailingAverage => RecentMedians.IsEmpty ? null : RecentMedians.Aggregate(BigInteger.Zero, (a, b) => a + b) / RecentMedians.Count;
+
     public static GasOracleState Empty(long chainId) =>
         new(chainId, ImmutableDictionary<string, GasSourceHealth>.Empty, ImmutableList<BigInteger>.Empty, null);
 

@@ -16,6 +16,13 @@ public enum PoolMode
 
     /// <summary>Switched off by an operator; in-flight transactions are still watched and settled.</summary>
     Disabled,
+
+    /// <summary>
+    /// Relays and quotes are served defensively while the market is unsettled (a gas spike, volatility, a congested
+    /// mempool, failing transactions): the buffer is multiplied and quotes above the chain's high-value limit refused.
+    /// Entered and left by the pool itself (<see cref="PauseCause.Auto"/>), leaving only after a calm period.
+    /// </summary>
+    SafeMode,
 }
 
 /// <summary>Who paused a pool: the pool itself (every RPC endpoint down; it resumes by itself) or an operator (only an operator resumes it).</summary>
@@ -31,7 +38,7 @@ public sealed record PoolModeView(ChainId ChainId, PoolMode Mode, PauseCause Cau
 {
     public static PoolModeView Initial(ChainId chainId) => new(chainId, PoolMode.Normal, PauseCause.None, "", DateTimeOffset.UnixEpoch);
 
-    public bool Serves => Mode == PoolMode.Normal;
+    public bool Serves => Mode is PoolMode.Normal or PoolMode.SafeMode;
 }
 
 /// <summary>Why one more signed transaction exists for a nonce.</summary>
@@ -119,6 +126,13 @@ public static class PoolCommands
 
     /// <summary>An operator pauses, resumes, disables or enables the pool; the reason is journaled.</summary>
     public sealed record SetPoolMode(ChainId ChainId, PoolMode Mode, Meta Meta) : IPoolCommand;
+
+    /// <summary>
+    /// The gas oracle's view of the chain at one tick (the market side of SAFE_MODE): the gas median and its trailing
+    /// average, volatility in basis points and, where the node offers <c>txpool_status</c>, how many transactions wait.
+    /// </summary>
+    public sealed record ObserveMarket(ChainId ChainId, BigInteger Median, BigInteger TrailingAverage, int VolatilityBps, BigInteger? MempoolPending,
+        DateTimeOffset At) : IPoolCommand;
 }
 
 /// <summary>Replies a pool entity sends back.</summary>

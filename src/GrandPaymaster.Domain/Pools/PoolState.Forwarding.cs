@@ -66,7 +66,7 @@ public sealed partial record PoolState
     /// </summary>
     private PoolStep Advance(Address user, DateTimeOffset now, PoolPolicy policy)
     {
-        if (Mode.Mode != PoolMode.Normal || Pending.Any(t => t.Forward?.User == user)) return Nothing;
+        if (!Mode.Serves || Pending.Any(t => t.Forward?.User == user)) return Nothing;
         var mine = Waiting.Values.Where(w => w.Call.User == user).ToArray();
         if (mine.Length == 0 || mine.Any(w => w.Stage != ForwardStage.Queued)) return Nothing;
         var next = mine.MinBy(w => w.Call.UserNonce)!;

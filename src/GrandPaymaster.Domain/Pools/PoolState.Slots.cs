@@ -34,7 +34,7 @@ public sealed partial record PoolState
     /// </summary>
     public PoolStep NextFromSlotQueue(DateTimeOffset now, PoolPolicy policy)
     {
-        if (Mode.Mode != PoolMode.Normal || QueuedForSlot.IsEmpty || PickWorker(policy) is null) return Nothing;
+        if (!Mode.Serves || QueuedForSlot.IsEmpty || PickWorker(policy) is null) return Nothing;
         var rest = SlotQueue.Dequeue(out var quoteId);
         var state = this with { SlotQueue = rest, QueuedForSlot = QueuedForSlot.Remove(quoteId) };
         // Released while it waited (its refusal took it out of the queue's index): the id is just dropped.

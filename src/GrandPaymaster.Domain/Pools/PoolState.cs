@@ -35,6 +35,9 @@ public sealed record PoolPolicy
     /// </summary>
     public int MaxInFlightPerWorker { get; init; } = 64;
 
+    /// <summary>When the market makes the pool defensive (SAFE_MODE) and when it may stop.</summary>
+    public SafeModePolicy SafeMode { get; init; } = new();
+
     /// <summary>Replacement bump: ≥ 12.5 % on both fees (nodes ask for 10 %).</summary>
     public static BigInteger Bump(BigInteger fee) => Fees.FeeEngine.CeilDiv(fee * 1_125, 1_000) + 1;
 }
@@ -204,7 +207,7 @@ public sealed partial record PoolState(
             return Step([refused], new PoolEffect.ToDapp(new DappCommands.RelayFailed(relay.DappId, relay.QuoteId, refused.Reason)));
         }
 
-        if (Mode.Mode != PoolMode.Normal) return Nothing;
+        if (!Mode.Serves) return Nothing;
         return relay.Forward is null ? SignOriginal(relay, policy) : QueueForwarded(relay, now, policy);
     }
 
@@ -434,7 +437,7 @@ public sealed partial record PoolState(
         if (!anyAnswering)
         {
             var quiet = this with { AnsweringSince = null };
-            return Mode.Mode == PoolMode.Normal
+            return Mode.Serves
                 ? quiet.Step([new PoolModeChanged(ChainId, PoolMode.Paused, PauseCause.Auto, SystemMeta("every RPC endpoint is down", now))])
                 : new PoolStep(quiet, [], []);
         }
@@ -475,8 +478,8 @@ public sealed partial record PoolState(
         },
         TxBroadcastFailed e => Release(e.QuoteId, e.Reason).FreeNonce(e.Wallet, e.Nonce, e.Meta.At),
         TxReplaced e => WithTx(e.QuoteId, t => t with { Attempts = t.Attempts.Add(e.Attempt) }),
-        TxConfirmed e => WithTx(e.QuoteId, t => t with { Confirmed = e }),
-        TxDropped e => Release(e.QuoteId, e.Reason),
+        TxConfirmed e => WithTx(e.QuoteId, t => t with { Confirmed = e }).WithOutcome(e.Succeeded),
+        TxDropped e => Release(e.QuoteId, e.Reason).WithOutcome(false),
         SettlementsAcknowledged e => e.QuoteIds.Aggregate(this, (s, q) => s.Txs.TryGetValue(q, out var t) && t.Confirmed is { } c ? s.RememberSettled(q, c.TxHash) : s),
         RelayRefused e => Release(e.QuoteId, e.Reason) with { Waiting = Waiting.Remove(e.QuoteId), QueuedForSlot = QueuedForSlot.Remove(e.QuoteId) },
         PoolModeChanged e => this with { Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null },
@@ -494,7 +497,7 @@ public sealed partial record PoolState(
         this with
         {
             AwaitingVerdict = AwaitingVerdict.Clear(), Synced = Synced.Clear(), AnsweringSince = null, Waiting = Waiting.Clear(),
-            SlotQueue = SlotQueue.Clear(), QueuedForSlot = QueuedForSlot.Clear(),
+            SlotQueue = SlotQueue.Clear(), QueuedForSlot = QueuedForSlot.Clear(), CalmSince = null,
         };
 
     /// <summary>

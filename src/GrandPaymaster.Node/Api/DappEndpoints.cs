@@ -10,6 +10,7 @@ using GrandPaymaster.Chain.Rpc;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
+using GrandPaymaster.Domain.Pools;
 using GrandPaymaster.Node.Hosting;
 using GrandPaymaster.Node.Market;
 using static GrandPaymaster.Domain.Dapps.DappCommands;
@@ -35,7 +36,7 @@ public static class DappEndpoints
     }
 
     private static async Task<IResult> CreateQuoteAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IMarketView market, ChainRpcDirectory chains,
-        PoolModeDirectory modes, ChainContracts contracts)
+        PoolModeDirectory modes, ChainContracts contracts, SafeModeQuoting safeMode)
     {
         if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
         var (body, problem) = await JsonRequest.ReadAsync(http);
@@ -78,11 +79,13 @@ public static class DappEndpoints
         var region = await dapps.GetAsync(http.RequestAborted);
         var keyHash = DappState.HashApiKey(key);
         ForwardInputs? forwarding = null;
+        var authenticated = false;
         if (gasLimit is null || !direct)
         {
             // Simulations and nonce reads cost RPC calls: only a dApp whose key checks out gets them.
             var (_, unauthorized) = await EdgeAsk.AskAsync<Balances>(region, new GetBalances(dappId, keyHash), QueryTimeout, http.RequestAborted);
             if (unauthorized is not null) return unauthorized;
+            authenticated = true;
         }
 
         if (forwarder is { } f)
@@ -101,8 +104,27 @@ public static class DappEndpoints
             gasLimit = estimate;
         }
 
+        var buffer = gas.Buffer;
+        if (modes.Get(chainId.Value) is { Mode: PoolMode.SafeMode } safe)
+        {
+            buffer = safeMode.Buffer(chainId.Value.Value, buffer);
+            var most = SafeModeQuoting.MostNativeGas(gasLimit!.Value, gasPrice, buffer);
+            var highValue = safeMode.HighValueLimitWei(chainId.Value.Value);
+            if (most > highValue)
+            {
+                if (!authenticated)
+                {
+                    var (_, unauthorized) = await EdgeAsk.AskAsync<Balances>(region, new GetBalances(dappId, keyHash), QueryTimeout, http.RequestAborted);
+                    if (unauthorized is not null) return unauthorized;
+                }
+
+                return Problems.Of(StatusCodes.Status422UnprocessableEntity, RejectionCodes.SafeModeHighValueRejected,
+                    $"Chain {chainId} is in safe mode ({safe.Reason}): this transaction could cost up to {most} wei of gas, above the {highValue} wei served until the market calms down. Smaller transactions are served.");
+            }
+        }
+
         var request = new QuoteRequest(chainId.Value, sender!.Value, to!.Value, data!, gasLimit!.Value, token.Value);
-        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, gas.Buffer, rate), forwarding);
+        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, buffer, rate), forwarding);
         var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(region, command, QueryTimeout, http.RequestAborted);
         return refused ?? Results.Json(Views.Quote(issued!.Quote, gas), statusCode: StatusCodes.Status201Created);
     }

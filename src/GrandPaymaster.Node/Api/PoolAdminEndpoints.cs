@@ -36,7 +36,7 @@ public static class PoolAdminEndpoints
             {
                 chainId = chain.ChainId,
                 name = chain.Name,
-                mode = mode.Mode.ToString().ToLowerInvariant(),
+                mode = mode.Mode == PoolMode.SafeMode ? "safe_mode" : mode.Mode.ToString().ToLowerInvariant(),
                 cause = mode.Cause.ToString().ToLowerInvariant(),
                 reason = mode.Reason,
                 since = mode.Since,

@@ -46,6 +46,7 @@ public static class NodeApp
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetHostedService>();
         builder.Services.AddSingleton<GasMarketBoard>();
         builder.Services.AddSingleton<RateBoard>();
+        builder.Services.AddSingleton(sp => new SafeModeQuoting(MarketHocon(sp).GetConfig("gpm.market.safe-mode")));
         builder.Services.AddSingleton<IMarketView, OracleMarketView>();
         builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) => ConfigureAkka(akka, gpm, sp));
         builder.Services.AddHostedService<PoolBootstrapService>();
@@ -134,7 +135,14 @@ public static class NodeApp
                 return GasSourceKinds.Create(source.Kind, $"{source.Kind}@{chain.Name}#{source.Endpoint}", client, chain.ChainId,
                     services.GetRequiredService<TimeProvider>(), defaults.GetDouble("fee-history-percentile"));
             }).ToArray();
-            return GasOracleSettings.FromConfig(defaults, chain.ChainId, sources);
+            // Congestion is read where the chain's first endpoint offers txpool_status.
+            var mempool = new ChainIdGuard(new EthRpcClient(http, new Uri(chain.RpcUrls[0]), label: $"{chain.Name}#0"), chain.ChainId,
+                services.GetRequiredService<TimeProvider>());
+            return GasOracleSettings.FromConfig(defaults, chain.ChainId, sources, async ct =>
+            {
+                await mempool.EnsureAsync(ct);
+                return (await mempool.Client.TxPoolStatusAsync(ct)).Pending;
+            });
         }).ToArray();
     }
 
@@ -153,7 +161,7 @@ public static class NodeApp
             {
                 RebroadcastAfter = gpm.Pools.RebroadcastAfter,
                 ConfirmationDepth = chains.Find(chainId)?.ConfirmationDepth ?? 0,
-                Policy = policy,
+                Policy = policy with { SafeMode = services.GetRequiredService<SafeModeQuoting>().Policy(chainId.Value) },
             },
             PoolModeReplication.Publish);
 
@@ -172,9 +180,9 @@ public static class NodeApp
                 SeedNodes = gpm.Node.SeedNodes.ToArray(),
             })
             .AddPoolModes(modes)
+            .AddChainPools(poolDependencies)
             .AddGasOracle(GasOracles(gpm, services), services.GetRequiredService<GasMarketBoard>(), clock)
             .AddRateOracle(RateOracles(gpm, services), services.GetRequiredService<RateBoard>(), clock)
-            .AddChainPools(poolDependencies)
             .AddDapps(clock, new DappSettings { QuoteValidity = gpm.Quotes.Validity }, modes)
             .AddStartup((system, _) =>
             {

@@ -50,6 +50,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new PoolCommands.RelayTransaction(Chain, SampleQuoteId, Dapp, Wallet, "0x", 21_000, new Wei(Huge), new Wei(30),
             new ForwardedCall(Wallet, Address.Parse("0x" + new string('1', 40)), Huge, 1_800_000_000, Simulated: true)),
         new PoolCommands.SetPoolMode(Chain, PoolMode.Paused, SampleMeta),
+        new PoolCommands.ObserveMarket(Chain, 50_000_000_000, 11_000_000_000, 3_100, 12, SampleMeta.At),
         new PoolModeView(Chain, PoolMode.Paused, PauseCause.Auto, "every RPC endpoint is down", SampleMeta.At),
         new PoolEvents.TxReplaced(Chain, SampleQuoteId, SpeedUp, SampleMeta),
         new PoolEvents.TxDropped(Chain, SampleQuoteId, "cancelled", SampleMeta, "0xdef", Huge),
