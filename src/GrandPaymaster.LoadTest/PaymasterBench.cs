@@ -1,3 +1,4 @@
+using GrandPaymaster.LoadTest.Engine;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -37,6 +38,8 @@ public sealed class PaymasterBench : IAsyncDisposable
 
     /// <summary>A contract without ERC-2771 on the dApp's direct-call list: quotes for it are priced without any chain read.</summary>
     public string DirectTarget { get; private set; } = "";
+
+    private readonly List<LatencyProxy> _proxies = [];
 
     /// <summary>How the bench chain mines, for the report.</summary>
     public string Mining { get; private set; } = "";
@@ -93,7 +96,10 @@ public sealed class PaymasterBench : IAsyncDisposable
         for (var i = 0; i < _chains.Chains.Count; i++)
         {
             var c = _chains.Chains[i];
-            args.AddRange([$"--Gpm:Chains:{i}:Name={c.Spec.Name}", string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={c.Spec.ChainId}"), $"--Gpm:Chains:{i}:RpcUrls:0={c.RpcUrl}",
+            // The node reaches each chain through a proxy that can add a distant node's latency (SetRpcLatency).
+            var proxy = await LatencyProxy.StartAsync(c.RpcUrl);
+            _proxies.Add(proxy);
+            args.AddRange([$"--Gpm:Chains:{i}:Name={c.Spec.Name}", string.Create(CultureInfo.InvariantCulture, $"--Gpm:Chains:{i}:ChainId={c.Spec.ChainId}"), $"--Gpm:Chains:{i}:RpcUrls:0={proxy.Url}",
                 $"--Gpm:Chains:{i}:Forwarder={forwarders[i]}"]);
         }
 
@@ -209,11 +215,18 @@ public sealed class PaymasterBench : IAsyncDisposable
         throw new TimeoutException("The bench node did not become ready.");
     }
 
+    /// <summary>Adds <paramref name="latency"/> to every RPC call the node makes, from now on.</summary>
+    public void SetRpcLatency(TimeSpan latency)
+    {
+        foreach (var proxy in _proxies) proxy.Latency = latency;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
         await _node.StopAsync();
         await _node.DisposeAsync();
+        foreach (var proxy in _proxies) await proxy.DisposeAsync();
         await _chains.DisposeAsync();
         _chainHttp.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
