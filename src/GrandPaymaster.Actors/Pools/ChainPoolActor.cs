@@ -204,9 +204,12 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
             if (--remaining > 0) return;
             _writesInFlight--;
             _unjournaled.ExceptWith(signed);
-            foreach (var effect in step.Effects) RunEffect(effect);
+            foreach (var effect in step.Effects.Where(e => e is not PoolEffect.Sign)) RunEffect(effect);
             MaybeSnapshot();
         });
+        // Signing runs at once here too (after this step's write was queued, so the transaction it journals is written
+        // after these events and broadcast only once written): the next decision sees the nonce it used.
+        foreach (var sign in step.Effects.OfType<PoolEffect.Sign>()) RunEffect(sign);
     }
 
     /// <summary>The hash an event records a signature of: such a transaction may be broadcast only once it is journaled.</summary>
@@ -369,7 +372,9 @@ public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
         while (!_state.QueuedForSlot.IsEmpty)
         {
             var step = _state.NextFromSlotQueue(Now, Policy);
-            if (step.State.QueuedForSlot.Count >= _state.QueuedForSlot.Count) return;
+            // No worker has room (or the pool does not serve): the same state comes back. Anything else is progress, a
+            // stale id dropped from the queue's head included.
+            if (ReferenceEquals(step.State, _state)) return;
             Run(step);
         }
     }

@@ -16,8 +16,16 @@ public sealed record GasOracleState(long ChainId, ImmutableDictionary<string, Ga
     /// <summary>How many transactions the chain's mempool held at the last tick, where a node tells (<c>txpool_status</c>).</summary>
     public BigInteger? MempoolPending { get; init; }
 
-    /// <summary>The mean of the recent medians (the current one included): what a spike is measured against.</summary>
-    public BigInteger? TrailingAverage => RecentMedians.IsEmpty ? null : RecentMedians.Aggregate(BigInteger.Zero, (a, b) => a + b) / RecentMedians.Count;
+    /// <summary>
+    /// The mean of the recent medians before the current one (the current one itself while it is the only one): what a
+    /// spike is measured against.
+    /// </summary>
+    public BigInteger? TrailingAverage => RecentMedians.Count switch
+    {
+        0 => null,
+        1 => RecentMedians[0],
+        _ => RecentMedians.Take(RecentMedians.Count - 1).Aggregate(BigInteger.Zero, (a, b) => a + b) / (RecentMedians.Count - 1),
+    };
 
     public static GasOracleState Empty(long chainId) =>
         new(chainId, ImmutableDictionary<string, GasSourceHealth>.Empty, ImmutableList<BigInteger>.Empty, null);

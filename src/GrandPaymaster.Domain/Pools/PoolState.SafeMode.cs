@@ -22,12 +22,18 @@ public sealed record SafeModePolicy
     /// <summary>Failed transactions (reverted or dropped) among the pool's recent final ones, at or above this...</summary>
     public int FailureRateBps { get; init; } = 2_500;
 
-    /// <summary>...once at least this many are final (too few say nothing).</summary>
+    /// <summary>...once at least this many are final (too few say nothing)...</summary>
     public int FailureRateMinOutcomes { get; init; } = 10;
+
+    /// <summary>...counting only those final within this window (a quiet chain's old failures do not keep it defensive).</summary>
+    public TimeSpan FailureWindow { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>No trigger for this long before the pool leaves SAFE_MODE (hysteresis).</summary>
     public TimeSpan CalmPeriod { get; init; } = TimeSpan.FromSeconds(60);
 }
+
+/// <summary>A final transaction of the pool: whether it did what it was for, and when it became final.</summary>
+public sealed record TxOutcome(bool Succeeded, DateTimeOffset At);
 
 /// <summary>SAFE_MODE (DESIGN.md §2, S2): the pool's market-driven mode, every transition journaled with its inputs as the reason.</summary>
 public sealed partial record PoolState
@@ -36,7 +42,7 @@ public sealed partial record PoolState
     public const int RecentOutcomesKept = 50;
 
     /// <summary>Recent final outcomes, oldest first (folded from the journal).</summary>
-    public ImmutableQueue<bool> RecentOutcomes { get; init; } = ImmutableQueue<bool>.Empty;
+    public ImmutableQueue<TxOutcome> RecentOutcomes { get; init; } = ImmutableQueue<TxOutcome>.Empty;
 
     /// <summary>Since when no SAFE_MODE trigger has fired while in SAFE_MODE (transient: after a restart the calm period starts over).</summary>
     public DateTimeOffset? CalmSince { get; init; }
@@ -77,19 +83,19 @@ public sealed partial record PoolState
             triggers.Add($"volatility {market.VolatilityBps} bps ≥ {policy.VolatilityBps}");
         if (market.MempoolPending is { } pending && pending >= policy.CongestedPending)
             triggers.Add($"mempool congested: {pending} pending ≥ {policy.CongestedPending}");
-        var outcomes = RecentOutcomes.ToArray();
-        var failed = outcomes.Count(ok => !ok);
+        var outcomes = RecentOutcomes.Where(o => market.At - o.At <= policy.FailureWindow).ToArray();
+        var failed = outcomes.Count(o => !o.Succeeded);
         if (outcomes.Length >= policy.FailureRateMinOutcomes && failed * Bps.Denominator >= outcomes.Length * policy.FailureRateBps)
             triggers.Add($"{failed} of the last {outcomes.Length} transactions failed");
         return triggers;
     }
 
     private string Inputs(ObserveMarket market) => string.Create(CultureInfo.InvariantCulture,
-        $"median {market.Median} wei, trailing average {market.TrailingAverage}, volatility {market.VolatilityBps} bps, mempool {market.MempoolPending?.ToString(CultureInfo.InvariantCulture) ?? "n/a"}, failed {RecentOutcomes.Count(ok => !ok)}/{RecentOutcomes.Count()}");
+        $"median {market.Median} wei, trailing average {market.TrailingAverage}, volatility {market.VolatilityBps} bps, mempool {market.MempoolPending?.ToString(CultureInfo.InvariantCulture) ?? "n/a"}, failed {RecentOutcomes.Count(o => !o.Succeeded)}/{RecentOutcomes.Count()}");
 
-    private PoolState WithOutcome(bool succeeded)
+    private PoolState WithOutcome(bool succeeded, DateTimeOffset at)
     {
-        var outcomes = RecentOutcomes.Enqueue(succeeded);
+        var outcomes = RecentOutcomes.Enqueue(new TxOutcome(succeeded, at));
         while (outcomes.Count() > RecentOutcomesKept) outcomes = outcomes.Dequeue();
         return this with { RecentOutcomes = outcomes };
     }

@@ -46,6 +46,9 @@ public sealed partial record PoolState
             if (call.Deadline <= now.ToUnixTimeSeconds())
                 return state.Refuse(relay, RejectionCodes.RequestExpired, "the forwarded request's deadline passed while it waited for a worker; re-quote", now)
                     .Then(s => s.ForwardEnded(call, nonceUsed: false, now, policy));
+            // A simulation from before the wait proves little now (the user's nonce may have been used elsewhere): again.
+            if (now - waiting.Since > ForwardRecheckAfter)
+                return new PoolStep(state.WithWaiting(waiting with { Stage = ForwardStage.Checking, Verified = false }), [], [new PoolEffect.Preflight(relay)]);
         }
 
         return state.SignOriginal(relay, policy);

@@ -59,3 +59,24 @@ public sealed class RateOracleStateTests
                 : rate.UnitsPerNativeCoin >= fresh.Min() && rate.UnitsPerNativeCoin <= fresh.Max() && rate.FreshSources == fresh.Count;
         });
 }
+
+public sealed class GasOracleStateTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_failed_answer_keeps_the_sources_last_price_and_the_trailing_average_excludes_the_current_median()
+    {
+        var state = GasOracleState.Empty(1);
+        foreach (var (price, second) in new[] { (10L, 0), (10L, 1), (50L, 2) })
+            state = state.Next([(new GasReading("a", price, Start.AddSeconds(second)), TimeSpan.FromMilliseconds(3))], Start.AddSeconds(second), new GasOraclePolicy());
+
+        Assert.Equal(50, state.Market!.Median);
+        Assert.Equal(10, state.TrailingAverage); // a doubling shows as one against the medians before it
+
+        state = state.Next([(GasReading.Failed("a", Start.AddSeconds(3), "timeout"), TimeSpan.FromMilliseconds(500))], Start.AddSeconds(3), new GasOraclePolicy());
+        Assert.Equal(50, state.Sources["a"].LastGood!.WeiPerGas);
+        Assert.Equal((1L, "timeout"), (state.Sources["a"].Errors, state.Sources["a"].LastError));
+        Assert.Equal(50, state.Market!.Median);
+    }
+}

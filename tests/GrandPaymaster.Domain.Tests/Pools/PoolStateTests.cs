@@ -748,7 +748,7 @@ public sealed class PoolStateTests
         while (!State.QueuedForSlot.IsEmpty)
         {
             var step = State.NextFromSlotQueue(_clock.Now, policy);
-            if (step.State.QueuedForSlot.Count >= State.QueuedForSlot.Count) return;
+            if (ReferenceEquals(step.State, State)) return;
             _pool.Run(step);
         }
     }
@@ -807,15 +807,16 @@ public sealed class PoolStateTests
     }
 
     [Fact]
-    public void A_forwarded_request_waiting_for_a_worker_is_released_as_request_expired_once_its_deadline_passes()
+    public void A_forwarded_request_waiting_for_a_worker_is_released_as_request_expired_once_its_deadline_passes_and_the_queue_moves_on()
     {
         var window1 = new PoolPolicy { MaxInFlightPerWorker = 1 };
         Ready(W1);
         _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, window1));
         _pool.Run(s => s.Relay(Forwarded(2, userNonce: 0, simulated: true, deadlineIn: 5), _clock.Now, window1));
+        _pool.Run(s => s.Relay(RelayOf(3), _clock.Now, window1)); // queued behind the forwarded one
         var first = Assert.Single(SignedSince(0));
         Assert.True(State.QueuedForSlot.ContainsKey(RelayOf(2).QuoteId));
-        Assert.Equal(1, State.Summary().Queued);
+        Assert.Equal(2, State.Summary().Queued);
         Take();
 
         _clock.Advance(TimeSpan.FromSeconds(6));
@@ -824,11 +825,35 @@ public sealed class PoolStateTests
         Assert.Equal(RejectionCodes.RequestExpired, Assert.Single(_pool.Journal.OfType<RelayRefused>()).Code);
         Assert.Contains(Take(), e => e is PoolEffect.ToDapp { Message: RelayFailed { Code: RejectionCodes.RequestExpired } });
         Assert.Empty(State.Waiting);
-        Assert.Empty(State.QueuedForSlot);
+        Assert.Equal([RelayOf(3).QuoteId], State.QueuedForSlot.Keys);
         Verdict(first.Hash, BroadcastVerdict.Accepted);
         Receipt(first.Hash, window1);
         FillSlots(window1);
+        // The released one's id at the head is dropped, and the relay behind it gets the slot.
+        var next = Assert.Single(SignedSince(0));
+        Assert.Equal(RelayOf(3).QuoteId, State.Txs.Values.Single(t => t.Nonce == next.Nonce).QuoteId);
+        Assert.Empty(State.SlotQueue);
+    }
+
+    [Fact]
+    public void A_forwarded_request_that_waited_for_a_worker_is_simulated_again_before_it_is_signed()
+    {
+        var window1 = new PoolPolicy { MaxInFlightPerWorker = 1 };
+        Ready(W1);
+        _pool.Run(s => s.Relay(RelayOf(1), _clock.Now, window1));
+        _pool.Run(s => s.Relay(Forwarded(2, userNonce: 0, simulated: true, deadlineIn: 60), _clock.Now, window1));
+        var first = Assert.Single(SignedSince(0));
+        Take();
+
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Verdict(first.Hash, BroadcastVerdict.Accepted);
+        Receipt(first.Hash, window1);
+        FillSlots(window1);
+
         Assert.Empty(SignedSince(0));
+        Assert.Equal(RelayOf(2).QuoteId, Assert.Single(Preflights()).Relay.QuoteId);
+        _pool.Run(s => s.OnPreflight(RelayOf(2).QuoteId, PreflightVerdict.Passes, _clock.Now, window1));
+        Assert.Single(SignedSince(0));
     }
 
     // ---------------------------------------------------------------- helpers

@@ -53,6 +53,9 @@ public sealed class SafeModeTests
 
         state = state.Apply(new TxDropped(Chain, QuoteId.Parse($"q-acme-{99:x32}"), "dropped", new Meta(Start, "system", "test", "c")));
         Assert.Contains("of the last 10 transactions failed", Assert.IsType<PoolModeChanged>(Assert.Single(state.ObserveMarket(Calm(Start), Start, Policy).Events)).Meta.Reason);
+        // Old failures of a quiet chain say nothing any more.
+        var later = Start + Policy.SafeMode.FailureWindow + TimeSpan.FromSeconds(1);
+        Assert.Empty(state.ObserveMarket(Calm(later), later, Policy).Events);
     }
 
     [Fact]
