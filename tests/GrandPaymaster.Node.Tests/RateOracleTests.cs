@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace GrandPaymaster.Node.Tests;
 
 /// <summary>
-/// Conversion rates from a price feed over HTTP, on a real node with two real chains: the quote is priced at the feed's
+/// Prices from HTTP feeds (rates, and a gas API), on a real node with two real chains: the quote is priced at the feed's
 /// rate, and a token the feed stops pricing stops being quoted on that chain only once its last rate is no longer fresh.
 /// </summary>
 public sealed class RateOracleTests : IAsyncLifetime
@@ -27,6 +27,7 @@ public sealed class RateOracleTests : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _feed = builder.Build();
         _feed.MapGet("/prices", () => Results.Content(_prices, "application/json"));
+        _feed.MapGet("/gas", () => Results.Content("""{"fast":{"weiPerGas":"1"},"weiPerGas":"7000000000"}""", "application/json"));
         await _feed.StartAsync();
     }
 
@@ -63,6 +64,21 @@ public sealed class RateOracleTests : IAsyncLifetime
 
         _prices = """{"USDT":"3200000000","VCN":"320000000000000000000000"}""";
         await AssertEventuallyAsync(async () => await QuotedRateAsync(client, apiKey, 31337, "VCN") == "320000000000000000000000");
+    }
+
+    [Fact]
+    public async Task A_chain_priced_by_an_http_gas_api_quotes_at_its_price()
+    {
+        await using var node = await TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains),
+            "--Gpm:Chains:1:GasSources:0:Kind=http", $"--Gpm:Chains:1:GasSources:0:Url={_feed.Urls.First()}/gas");
+        Assert.Equal(HttpStatusCode.OK, (await node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60))).StatusCode);
+        var (_, apiKey) = await node.Client.RegisterDappAsync(directCalls: [(31338, Target)]);
+
+        using var response = await node.Client.QuoteAsync(apiKey, Body(31338, "USDT"));
+        var breakdown = (await PaymasterClient.ExpectAsync(response, HttpStatusCode.Created)).GetProperty("breakdown");
+
+        Assert.Equal("7000000000", breakdown.GetProperty("gasPrice").GetString());
+        Assert.Equal("degraded", breakdown.GetProperty("buffer").GetProperty("marketState").GetString()); // one source
     }
 
     private static object Body(long chainId, string token) =>

@@ -58,7 +58,9 @@ public sealed class GasOracleActor : ReceiveActor
     private readonly TimeProvider _clock;
 
     /// <param name="pools">Where each market goes as <see cref="PoolCommands.ObserveMarket"/> (the pools' SAFE_MODE); null: nowhere.</param>
-    public GasOracleActor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock, IActorRef? pools = null)
+    /// <param name="replicate">Hands each state to the other nodes (<see cref="MarketReplication"/>); null: this node only.</param>
+    public GasOracleActor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock, IActorRef? pools = null,
+        Action<GasOracleState>? replicate = null)
     {
         _chains = chains;
         _clock = clock;
@@ -66,6 +68,7 @@ public sealed class GasOracleActor : ReceiveActor
         {
             var previous = board.Get(state.ChainId)?.Market;
             board.Set(state.ChainId, state);
+            replicate?.Invoke(state);
             if (state.Market is not { } market) return;
             Report(previous, market);
             if (pools is not null && market.Median is { } median && state.TrailingAverage is { } average)
@@ -73,8 +76,9 @@ public sealed class GasOracleActor : ReceiveActor
         });
     }
 
-    public static Props PropsFor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock, IActorRef? pools = null) =>
-        Props.Create(() => new GasOracleActor(chains, board, clock, pools));
+    public static Props PropsFor(IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board, TimeProvider clock, IActorRef? pools = null,
+        Action<GasOracleState>? replicate = null) =>
+        Props.Create(() => new GasOracleActor(chains, board, clock, pools, replicate));
 
     protected override void PreStart()
     {
@@ -110,14 +114,4 @@ public sealed class GasOracleActor : ReceiveActor
         if (previous?.State != market.State && (previous is not null || market.State != MarketState.Normal))
             _log.Warning("Gas market of chain {0} is now {1} (median {2})", market.ChainId, market.State, market.Median?.ToString() ?? "none");
     }
-}
-
-public static class GasOracleHosting
-{
-    /// <summary>Starts this node's gas oracle (one per node until the market is replicated; see README).</summary>
-    /// <summary>Starts this node's gas oracle, which also tells the chain pools each market (add it after the pools).</summary>
-    public static AkkaConfigurationBuilder AddGasOracle(this AkkaConfigurationBuilder builder, IReadOnlyList<GasOracleSettings> chains, GasMarketBoard board,
-        TimeProvider clock) =>
-        builder.WithActors((system, registry) =>
-            system.ActorOf(GasOracleActor.PropsFor(chains, board, clock, registry.Get<Pools.ChainPoolRegion>()), "gas-oracle"));
 }

@@ -45,20 +45,11 @@ public sealed class ConfiguredRateSource(string name, ImmutableDictionary<FeeTok
 /// </summary>
 public sealed class HttpRateSource(string name, HttpClient http, Uri url) : IRateSource
 {
-    public const int MaxBodyBytes = 16 * 1024;
-
     public string Name => name;
 
     public async Task<ImmutableDictionary<FeeToken, BigInteger>> ReadAsync(CancellationToken ct)
     {
-        using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
-        response.EnsureSuccessStatusCode();
-        if (response.Content.Headers.ContentLength > MaxBodyBytes) throw new FormatException("the feed's answer is too large");
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        var buffer = new byte[MaxBodyBytes + 1];
-        var read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
-        if (read > MaxBodyBytes) throw new FormatException("the feed's answer is too large");
-        using var json = JsonDocument.Parse(buffer.AsMemory(0, read));
+        using var json = await HttpJson.GetAsync(http, url, ct);
         var rates = ImmutableDictionary.CreateBuilder<FeeToken, BigInteger>();
         foreach (var property in json.RootElement.EnumerateObject())
             if (FeeTokens.TryParse(property.Name, out var token)
@@ -69,11 +60,54 @@ public sealed class HttpRateSource(string name, HttpClient http, Uri url) : IRat
     }
 }
 
+/// <summary>
+/// A gas price API over HTTP (the production shape beside the RPC kinds): <c>GET url</c> answers a JSON object whose
+/// <c>field</c> (default <c>weiPerGas</c>) is the price in wei per gas as a decimal string or integer. Anything else is
+/// this source's failure for the round.
+/// </summary>
+public sealed class HttpGasSource(string name, HttpClient http, Uri url, string field = "weiPerGas") : Chain.Rpc.IGasSource
+{
+    public string Name => name;
+
+    public async Task<BigInteger> ReadAsync(CancellationToken ct)
+    {
+        using var json = await HttpJson.GetAsync(http, url, ct);
+        if (!json.RootElement.TryGetProperty(field, out var value)) throw new FormatException($"the answer has no '{field}'");
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        };
+        return BigInteger.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var wei)
+            ? wei
+            : throw new FormatException($"'{field}' is not a whole number of wei");
+    }
+}
+
+/// <summary>A small JSON document over HTTP GET (at most <see cref="MaxBodyBytes"/>), for the market's HTTP sources.</summary>
+public static class HttpJson
+{
+    public const int MaxBodyBytes = 16 * 1024;
+
+    public static async Task<JsonDocument> GetAsync(HttpClient http, Uri url, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+        response.EnsureSuccessStatusCode();
+        if (response.Content.Headers.ContentLength > MaxBodyBytes) throw new FormatException("the answer is too large");
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[MaxBodyBytes + 1];
+        var read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
+        if (read > MaxBodyBytes) throw new FormatException("the answer is too large");
+        return JsonDocument.Parse(buffer.AsMemory(0, read));
+    }
+}
+
 /// <summary>One chain's rate sources and how often and how long they are asked; a rate older than <see cref="FreshFor"/> is not used.</summary>
 public sealed record RateOracleSettings(long ChainId, IReadOnlyList<IRateSource> Sources, TimeSpan Tick, TimeSpan SourceTimeout, TimeSpan FreshFor);
 
 /// <summary>This node's latest rates of every chain.</summary>
-public sealed class RateBoard : ChainBoard<RateOracleState>
+public sealed class RateBoard : ChainBoard<RateView>
 {
     public ConversionRate? Rate(long chainId, FeeToken token) => Get(chainId)?.Rates.GetValueOrDefault(token)?.Rate;
 }
@@ -89,14 +123,16 @@ public sealed class RateOracleActor : ReceiveActor
     private readonly IReadOnlyList<RateOracleSettings> _chains;
     private readonly TimeProvider _clock;
 
-    public RateOracleActor(IReadOnlyList<RateOracleSettings> chains, RateBoard board, TimeProvider clock)
+    /// <param name="replicate">Hands each view to the other nodes (<see cref="MarketReplication"/>); null: this node only.</param>
+    public RateOracleActor(IReadOnlyList<RateOracleSettings> chains, RateBoard board, TimeProvider clock, Action<RateView>? replicate = null)
     {
         _chains = chains;
         _clock = clock;
         Receive<RateOracleState>(state =>
         {
             var previous = board.Get(state.ChainId);
-            board.Set(state.ChainId, state);
+            board.Set(state.ChainId, state.View);
+            replicate?.Invoke(state.View);
             foreach (var (token, rate) in state.Rates)
                 if ((previous?.Rates.GetValueOrDefault(token)?.Rate is null) != (rate.Rate is null) && (previous is not null || rate.Rate is null))
                     _log.Warning(rate.Rate is null
@@ -105,8 +141,8 @@ public sealed class RateOracleActor : ReceiveActor
         });
     }
 
-    public static Props PropsFor(IReadOnlyList<RateOracleSettings> chains, RateBoard board, TimeProvider clock) =>
-        Props.Create(() => new RateOracleActor(chains, board, clock));
+    public static Props PropsFor(IReadOnlyList<RateOracleSettings> chains, RateBoard board, TimeProvider clock, Action<RateView>? replicate = null) =>
+        Props.Create(() => new RateOracleActor(chains, board, clock, replicate));
 
     protected override void PreStart()
     {
@@ -122,12 +158,4 @@ public sealed class RateOracleActor : ReceiveActor
             var at = _clock.GetUtcNow();
             return error is null ? new RateReading(source.Name, rates!, at) : RateReading.Failed(source.Name, at, error);
         }));
-}
-
-public static class RateOracleHosting
-{
-    /// <summary>Starts this node's rate oracle (one per node until the market is replicated; see README).</summary>
-    public static AkkaConfigurationBuilder AddRateOracle(this AkkaConfigurationBuilder builder, IReadOnlyList<RateOracleSettings> chains, RateBoard board,
-        TimeProvider clock) =>
-        builder.WithActors((system, _) => system.ActorOf(RateOracleActor.PropsFor(chains, board, clock), "rate-oracle"));
 }

@@ -32,6 +32,8 @@ public static class MessageManifests
         ("pool.cmd.set-mode", typeof(PoolCommands.SetPoolMode)),
         ("pool.cmd.observe-market", typeof(PoolCommands.ObserveMarket)),
         ("pool.mode", typeof(PoolModeView)),
+        ("market.gas", typeof(Domain.Market.GasOracleState)),
+        ("market.rates", typeof(Domain.Market.RateView)),
         ("dapp.cmd.register", typeof(DappCommands.Register)),
         ("dapp.cmd.deposit", typeof(DappCommands.Deposit)),
         ("dapp.cmd.get", typeof(DappCommands.GetDapp)),

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Numerics;
+using GrandPaymaster.Domain.Common;
 
 namespace GrandPaymaster.Domain.Market;
 
@@ -12,6 +13,7 @@ public sealed record GasSourceHealth(string Source, GasReading? LastGood, TimeSp
 /// the market the last tick produced.
 /// </summary>
 public sealed record GasOracleState(long ChainId, ImmutableDictionary<string, GasSourceHealth> Sources, ImmutableList<BigInteger> RecentMedians, GasMarket? Market)
+    : IPaymasterMessage
 {
     /// <summary>How many transactions the chain's mempool held at the last tick, where a node tells (<c>txpool_status</c>).</summary>
     public BigInteger? MempoolPending { get; init; }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Numerics;
+using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Money;
 
 namespace GrandPaymaster.Domain.Market;
@@ -10,6 +11,13 @@ public sealed record RateReading(string Source, ImmutableDictionary<FeeToken, Bi
     public static RateReading Failed(string source, DateTimeOffset at, string error) =>
         new(source, ImmutableDictionary<FeeToken, BigInteger>.Empty, at, error);
 }
+
+/// <summary>How often a rate source failed, and its last error.</summary>
+public sealed record RateSourceFailures(long Errors, string? LastError);
+
+/// <summary>One chain's rates as the edges read them: per token the rate (or none) and the sources' failures, as of <see cref="At"/>.</summary>
+public sealed record RateView(long ChainId, ImmutableDictionary<FeeToken, TokenRate> Rates, ImmutableDictionary<string, RateSourceFailures> Failures,
+    DateTimeOffset At) : IPaymasterMessage;
 
 /// <summary>A token's rate on one chain: the median of the sources' fresh answers, and how many answered.</summary>
 public sealed record TokenRate(FeeToken Token, BigInteger? UnitsPerNativeCoin, int FreshSources, DateTimeOffset? OldestUsedAt)
@@ -23,10 +31,13 @@ public sealed record TokenRate(FeeToken Token, BigInteger? UnitsPerNativeCoin, i
 /// A token without a fresh answer has no rate: no quote is priced in it at an old rate.
 /// </summary>
 public sealed record RateOracleState(long ChainId, ImmutableDictionary<(string Source, FeeToken Token), (BigInteger Units, DateTimeOffset At)> LastGood,
-    ImmutableDictionary<string, (long Errors, string? LastError)> Failures, ImmutableDictionary<FeeToken, TokenRate> Rates)
+    ImmutableDictionary<string, RateSourceFailures> Failures, ImmutableDictionary<FeeToken, TokenRate> Rates, DateTimeOffset At)
 {
     public static RateOracleState Empty(long chainId) => new(chainId, ImmutableDictionary<(string, FeeToken), (BigInteger, DateTimeOffset)>.Empty,
-        ImmutableDictionary<string, (long, string?)>.Empty, ImmutableDictionary<FeeToken, TokenRate>.Empty);
+        ImmutableDictionary<string, RateSourceFailures>.Empty, ImmutableDictionary<FeeToken, TokenRate>.Empty, DateTimeOffset.MinValue);
+
+    /// <summary>What the edges and operators need of it (replicated to every node).</summary>
+    public RateView View => new(ChainId, Rates, Failures, At);
 
     public RateOracleState Next(IReadOnlyList<RateReading> answers, DateTimeOffset now, TimeSpan freshFor)
     {
@@ -36,8 +47,8 @@ public sealed record RateOracleState(long ChainId, ImmutableDictionary<(string S
         {
             if (answer.Error is not null)
             {
-                var (errors, _) = failures.GetValueOrDefault(answer.Source);
-                failures = failures.SetItem(answer.Source, (errors + 1, answer.Error));
+                var errors = failures.GetValueOrDefault(answer.Source)?.Errors ?? 0;
+                failures = failures.SetItem(answer.Source, new RateSourceFailures(errors + 1, answer.Error));
                 continue;
             }
 
@@ -53,6 +64,6 @@ public sealed record RateOracleState(long ChainId, ImmutableDictionary<(string S
                 ? new TokenRate(token, null, 0, null)
                 : new TokenRate(token, GasAggregation.Median(fresh.Select(f => f.Units).ToList()), fresh.Count, fresh.Min(f => f.At));
         });
-        return this with { LastGood = lastGood, Failures = failures, Rates = rates };
+        return this with { LastGood = lastGood, Failures = failures, Rates = rates, At = now };
     }
 }

@@ -117,10 +117,13 @@ public sealed class RateSourceOptions
     public int? Seed { get; set; }
 }
 
+/// <summary>A gas source: an RPC kind on endpoint <see cref="Endpoint"/>, or <c>http</c>: GET <see cref="Url"/>, the price in <see cref="Field"/>.</summary>
 public sealed class GasSourceOptions
 {
     public string Kind { get; set; } = GasSourceKinds.GasPrice;
     public int Endpoint { get; set; }
+    public string? Url { get; set; }
+    public string Field { get; set; } = "weiPerGas";
 }
 
 /// <summary>Local anvil chains started with the node (<c>scripts/build.sh run</c>).</summary>

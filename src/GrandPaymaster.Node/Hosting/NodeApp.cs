@@ -129,6 +129,10 @@ public static class NodeApp
         {
             var sources = chain.EffectiveGasSources.Select((source, i) =>
             {
+                if (source.Kind == "http")
+                    return Uri.TryCreate(source.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                        ? (IGasSource)new HttpGasSource($"http@{chain.Name}#{i}", http, url, source.Field)
+                        : throw new InvalidOperationException($"Gas source {i} of chain {chain.Name} is http but has no absolute http(s) Url.");
                 if (source.Endpoint < 0 || source.Endpoint >= chain.RpcUrls.Count)
                     throw new InvalidOperationException($"Gas source {i} of chain {chain.Name} names endpoint {source.Endpoint}; the chain has {chain.RpcUrls.Count} RPC URL(s).");
                 var client = new EthRpcClient(http, new Uri(chain.RpcUrls[source.Endpoint]), label: $"{chain.Name}#{source.Endpoint}");
@@ -181,8 +185,8 @@ public static class NodeApp
             })
             .AddPoolModes(modes)
             .AddChainPools(poolDependencies)
-            .AddGasOracle(GasOracles(gpm, services), services.GetRequiredService<GasMarketBoard>(), clock)
-            .AddRateOracle(RateOracles(gpm, services), services.GetRequiredService<RateBoard>(), clock)
+            .AddMarket(GasOracles(gpm, services), RateOracles(gpm, services), services.GetRequiredService<GasMarketBoard>(),
+                services.GetRequiredService<RateBoard>(), clock)
             .AddDapps(clock, new DappSettings { QuoteValidity = gpm.Quotes.Validity }, modes)
             .AddStartup((system, _) =>
             {

@@ -40,9 +40,20 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     private static readonly TxAttempt SpeedUp = new("0xdef", "0x02f9", 34, 3, AttemptKind.SpeedUp, SampleMeta.At);
     private static readonly PoolEvents.TxConfirmed Confirmed = new(Chain, SampleQuoteId, Dapp, "0xabc", 21_000, new Wei(Huge), false, 99, SampleMeta);
 
+    private static readonly Domain.Market.GasOracleState GasState = Domain.Market.GasOracleState.Empty(31337).Next(
+        [(new Domain.Market.GasReading("gas-price@a#0", Huge, SampleMeta.At), TimeSpan.FromMilliseconds(3)),
+         (Domain.Market.GasReading.Failed("fee-history@a#1", SampleMeta.At, "timeout"), TimeSpan.FromMilliseconds(500))],
+        SampleMeta.At, new Domain.Market.GasOraclePolicy { Ceiling = Huge }) with { MempoolPending = 12 };
+
+    private static readonly Domain.Market.RateView Rates = Domain.Market.RateOracleState.Empty(31337).Next(
+        [new Domain.Market.RateReading("configured@a#0", ImmutableDictionary<FeeToken, BigInteger>.Empty.Add(FeeToken.Vcn, Huge), SampleMeta.At),
+         Domain.Market.RateReading.Failed("http@a#1", SampleMeta.At, "HTTP 503")], SampleMeta.At, TimeSpan.FromSeconds(30)).View;
+
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
     public static readonly TheoryData<object> Samples =
     [
+        GasState,
+        Rates,
         new PoolCommands.RegisterWorkerWallet(Chain, Wallet, SampleMeta),
         new PoolCommands.GetPoolState(Chain),
         new PoolCommands.GetPoolSummary(Chain),

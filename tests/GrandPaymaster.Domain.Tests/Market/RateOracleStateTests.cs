@@ -39,7 +39,7 @@ public sealed class RateOracleStateTests
 
         state = state.Next([RateReading.Failed("a", Start.AddSeconds(20), "timeout")], Start.AddSeconds(20), FreshFor);
         Assert.Equal(3_000, state.Rates[FeeToken.Usdt].UnitsPerNativeCoin);
-        Assert.Equal((1L, "timeout"), state.Failures["a"]);
+        Assert.Equal(new RateSourceFailures(1, "timeout"), state.Failures["a"]);
 
         state = state.Next([Reading("a", Start.AddSeconds(31), usdt: 3_050)], Start.AddSeconds(31), FreshFor);
         Assert.Equal(3_050, state.Rates[FeeToken.Usdt].UnitsPerNativeCoin);
