@@ -47,6 +47,8 @@ public static class NodeApp
         builder.Services.AddSingleton<GasMarketBoard>();
         builder.Services.AddSingleton<RateBoard>();
         builder.Services.AddSingleton(sp => new SafeModeQuoting(MarketHocon(sp).GetConfig("gpm.market.safe-mode")));
+        builder.Services.AddSingleton(sp => new MarketFreshness(MarketHocon(sp).GetTimeSpan("gpm.market.gas.fresh-for"),
+            MarketHocon(sp).GetTimeSpan("gpm.market.rates.fresh-for")));
         builder.Services.AddSingleton<IMarketView, OracleMarketView>();
         builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) => ConfigureAkka(akka, gpm, sp));
         builder.Services.AddHostedService<PoolBootstrapService>();

@@ -51,9 +51,12 @@ public interface IMarketView
 /// The market as the edge reads it, from this node's boards: the gas oracle's latest market of each chain (median, state,
 /// volatility, buffer) and the rate oracle's latest rates.
 /// </summary>
-public sealed class OracleMarketView(GasMarketBoard gas, RateBoard rates) : IMarketView
+/// <remarks>A market or rate older than its freshness window (<see cref="MarketFreshness"/>) is not offered: the oracles stopped publishing.</remarks>
+public sealed class OracleMarketView(GasMarketBoard gas, RateBoard rates, MarketFreshness freshness, TimeProvider clock) : IMarketView
 {
-    public GasMarket? Gas(ChainId chainId) => gas.Get(chainId.Value)?.Market;
+    public GasMarket? Gas(ChainId chainId) =>
+        gas.Get(chainId.Value)?.Market is { } market && clock.GetUtcNow() - market.At <= freshness.Gas ? market : null;
 
-    public ConversionRate? Rate(ChainId chainId, FeeToken token) => rates.Rate(chainId.Value, token);
+    public ConversionRate? Rate(ChainId chainId, FeeToken token) =>
+        rates.Get(chainId.Value) is { } view && clock.GetUtcNow() - view.At <= freshness.Rates ? view.Rates.GetValueOrDefault(token)?.Rate : null;
 }

@@ -41,3 +41,9 @@ public sealed class SafeModeQuoting(Config safeMode)
     public static BigInteger MostNativeGas(BigInteger gasLimit, Wei gasPrice, Bps buffer) =>
         Domain.Fees.FeeEngine.CeilDiv(gasLimit * gasPrice.Value * (Bps.Denominator + buffer.Value), Bps.Denominator);
 }
+
+/// <summary>
+/// How old a replicated market may be when a quote is priced from it (the gas and rate oracles' own freshness windows):
+/// should the oracles stop publishing (their node gone, a singleton moving), quotes stop rather than go on at the last price.
+/// </summary>
+public sealed record MarketFreshness(TimeSpan Gas, TimeSpan Rates);

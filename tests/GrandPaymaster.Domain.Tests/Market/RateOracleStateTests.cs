@@ -80,3 +80,21 @@ public sealed class GasOracleStateTests
         Assert.Equal(50, state.Market!.Median);
     }
 }
+
+public sealed class GasOracleStateAgingTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private static readonly GasOraclePolicy Policy = new() { FreshFor = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public void After_an_outage_longer_than_the_freshness_window_a_lone_source_that_moved_more_than_tenfold_is_believed()
+    {
+        var state = GasOracleState.Empty(1).Next([(new GasReading("a", 10, Start), TimeSpan.Zero)], Start, Policy);
+
+        var soon = state.Next([(new GasReading("a", 500, Start.AddSeconds(5)), TimeSpan.Zero)], Start.AddSeconds(5), Policy);
+        Assert.Equal(MarketState.Stale, soon.Market!.State); // 50× the median of 5 s ago: an outlier
+
+        var later = soon.Next([(new GasReading("a", 500, Start.AddSeconds(30)), TimeSpan.Zero)], Start.AddSeconds(30), Policy);
+        Assert.Equal((MarketState.Degraded, (BigInteger?)500), (later.Market!.State, later.Market.Median));
+    }
+}
