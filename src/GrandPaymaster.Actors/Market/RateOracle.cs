@@ -104,7 +104,8 @@ public static class HttpJson
 }
 
 /// <summary>One chain's rate sources and how often and how long they are asked; a rate older than <see cref="FreshFor"/> is not used.</summary>
-public sealed record RateOracleSettings(long ChainId, IReadOnlyList<IRateSource> Sources, TimeSpan Tick, TimeSpan SourceTimeout, TimeSpan FreshFor);
+public sealed record RateOracleSettings(long ChainId, IReadOnlyList<IRateSource> Sources, TimeSpan Tick, TimeSpan SourceTimeout, TimeSpan FreshFor,
+    int OutlierRatio = 2);
 
 /// <summary>This node's latest rates of every chain.</summary>
 public sealed class RateBoard : ChainBoard<RateView>
@@ -148,7 +149,7 @@ public sealed class RateOracleActor : ReceiveActor
     {
         foreach (var chain in _chains)
             OracleStream.Run(Self, Context.Materializer(), chain.Tick, () => AskAllAsync(chain), RateOracleState.Empty(chain.ChainId),
-                (state, answers) => state.Next(answers, _clock.GetUtcNow(), chain.FreshFor));
+                (state, answers) => state.Next(answers, _clock.GetUtcNow(), chain.FreshFor, chain.OutlierRatio));
     }
 
     private async Task<IReadOnlyList<RateReading>> AskAllAsync(RateOracleSettings chain) =>

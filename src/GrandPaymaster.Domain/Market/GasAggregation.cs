@@ -74,6 +74,10 @@ public sealed record GasMarket(
 /// </summary>
 public static class GasAggregation
 {
+    /// <remarks>
+    /// Fail closed: a lone source more than the ratio away from the last accepted median stays an outlier however old that
+    /// median is (the chain is stale, no quotes) — a wild source must never become the market because the others went quiet.
+    /// </remarks>
     public static GasMarket Aggregate(long chainId, IReadOnlyList<GasReading> latest, BigInteger? lastMedian, IReadOnlyList<BigInteger> recentMedians,
         DateTimeOffset now, GasOraclePolicy policy)
     {

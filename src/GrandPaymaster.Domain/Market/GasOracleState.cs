@@ -15,9 +15,6 @@ public sealed record GasSourceHealth(string Source, GasReading? LastGood, TimeSp
 public sealed record GasOracleState(long ChainId, ImmutableDictionary<string, GasSourceHealth> Sources, ImmutableList<BigInteger> RecentMedians, GasMarket? Market)
     : IPaymasterMessage
 {
-    /// <summary>When the last median was produced.</summary>
-    public DateTimeOffset? LastMedianAt { get; init; }
-
     /// <summary>How many transactions the chain's mempool held at the last tick, where a node tells (<c>txpool_status</c>).</summary>
     public BigInteger? MempoolPending { get; init; }
 
@@ -49,11 +46,9 @@ public sealed record GasOracleState(long ChainId, ImmutableDictionary<string, Ga
 
         var latest = sources.Values.OrderBy(s => s.Source, StringComparer.Ordinal)
             .Select(s => s.LastGood ?? GasReading.Failed(s.Source, s.LastErrorAt ?? now, s.LastError ?? "no answer yet")).ToList();
-        // The last median is a reference only while it is fresh: after a long outage a genuine move is not an outlier forever.
-        BigInteger? lastMedian = RecentMedians.IsEmpty || LastMedianAt is not { } at || now - at > policy.FreshFor ? null : RecentMedians[^1];
-        var market = GasAggregation.Aggregate(ChainId, latest, lastMedian, RecentMedians, now, policy);
+        var market = GasAggregation.Aggregate(ChainId, latest, RecentMedians.IsEmpty ? null : RecentMedians[^1], RecentMedians, now, policy);
         var medians = market.Median is { } median ? RecentMedians.Add(median) : RecentMedians;
         if (medians.Count > policy.VolatilityWindow) medians = medians.RemoveRange(0, medians.Count - policy.VolatilityWindow);
-        return this with { Sources = sources, RecentMedians = medians, Market = market, LastMedianAt = market.Median is null ? LastMedianAt : now };
+        return this with { Sources = sources, RecentMedians = medians, Market = market };
     }
 }

@@ -39,7 +39,11 @@ public sealed record RateOracleState(long ChainId, ImmutableDictionary<(string S
     /// <summary>What the edges and operators need of it (replicated to every node).</summary>
     public RateView View => new(ChainId, Rates, Failures, At);
 
-    public RateOracleState Next(IReadOnlyList<RateReading> answers, DateTimeOffset now, TimeSpan freshFor)
+    /// <param name="outlierRatio">
+    /// Fresh answers more than this many times from the others' median (three or more) are left out; two that disagree so
+    /// much give no rate at all (which one is wrong cannot be told).
+    /// </param>
+    public RateOracleState Next(IReadOnlyList<RateReading> answers, DateTimeOffset now, TimeSpan freshFor, int outlierRatio = 2)
     {
         var lastGood = LastGood;
         var failures = Failures;
@@ -60,6 +64,16 @@ public sealed record RateOracleState(long ChainId, ImmutableDictionary<(string S
         var rates = Enum.GetValues<FeeToken>().ToImmutableDictionary(token => token, token =>
         {
             var fresh = lastGood.Where(kv => kv.Key.Token == token && now - kv.Value.At <= freshFor).Select(kv => kv.Value).ToList();
+            if (fresh.Count >= 3)
+            {
+                var reference = GasAggregation.Median(fresh.Select(f => f.Units).ToList());
+                fresh = fresh.Where(f => GasAggregation.Agrees(f.Units, reference, outlierRatio)).ToList();
+            }
+            else if (fresh.Count == 2 && !GasAggregation.Agrees(fresh[0].Units, fresh[1].Units, outlierRatio))
+            {
+                fresh = [];
+            }
+
             return fresh.Count == 0
                 ? new TokenRate(token, null, 0, null)
                 : new TokenRate(token, GasAggregation.Median(fresh.Select(f => f.Units).ToList()), fresh.Count, fresh.Min(f => f.At));

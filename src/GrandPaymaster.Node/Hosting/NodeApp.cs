@@ -118,7 +118,8 @@ public static class NodeApp
                 _ => throw new InvalidOperationException(
                     $"Rate source {i} of chain {chain.Name}: kind must be 'configured' or 'http' (with an absolute http(s) Url), not '{source.Kind}'."),
             }).ToArray();
-            return new RateOracleSettings(chain.ChainId, sources, hocon.GetTimeSpan("tick"), hocon.GetTimeSpan("source-timeout"), hocon.GetTimeSpan("fresh-for"));
+            return new RateOracleSettings(chain.ChainId, sources, hocon.GetTimeSpan("tick"), hocon.GetTimeSpan("source-timeout"), hocon.GetTimeSpan("fresh-for"),
+                hocon.GetInt("outlier-ratio"));
         }).ToArray();
     }
 

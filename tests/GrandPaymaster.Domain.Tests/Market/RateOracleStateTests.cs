@@ -47,16 +47,17 @@ public sealed class RateOracleStateTests
     }
 
     [Property(MaxTest = 300)]
-    public Property A_rate_is_never_older_than_the_freshness_window_nor_zero_and_lies_within_its_fresh_answers() =>
+    public Property A_rate_is_never_older_than_the_freshness_window_nor_zero_lies_within_its_fresh_answers_and_is_missing_only_when_they_disagree() =>
         Prop.ForAll(Arb.From(Gen.Choose(0, 8).SelectMany(n => Gen.ArrayOf(Gen.Zip(Gen.Choose(0, 60), Gen.Choose(-1, 5_000)), n))), answers =>
         {
             var now = Start.AddSeconds(60);
             var readings = answers.Select((a, i) => Reading($"s{i}", Start.AddSeconds(a.Item1), usdt: a.Item2)).ToList();
             var rate = RateOracleState.Empty(1).Next(readings, now, FreshFor).Rates[FeeToken.Usdt];
             var fresh = answers.Where(a => now - Start.AddSeconds(a.Item1) <= FreshFor && a.Item2 > 0).Select(a => (BigInteger)a.Item2).ToList();
-            return fresh.Count == 0
-                ? rate.Rate is null
-                : rate.UnitsPerNativeCoin >= fresh.Min() && rate.UnitsPerNativeCoin <= fresh.Max() && rate.FreshSources == fresh.Count;
+            // No rate only when nothing is fresh or two fresh answers disagree; otherwise within the fresh answers.
+            return rate.Rate is null
+                ? fresh.Count == 0 || (fresh.Count == 2 && !GasAggregation.Agrees(fresh[0], fresh[1], 2))
+                : rate.UnitsPerNativeCoin >= fresh.Min() && rate.UnitsPerNativeCoin <= fresh.Max() && rate.FreshSources >= 1 && rate.FreshSources <= fresh.Count;
         });
 }
 
@@ -81,20 +82,39 @@ public sealed class GasOracleStateTests
     }
 }
 
-public sealed class GasOracleStateAgingTests
+public sealed class GasOracleStateFailClosedTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
     private static readonly GasOraclePolicy Policy = new() { FreshFor = TimeSpan.FromSeconds(10) };
 
     [Fact]
-    public void After_an_outage_longer_than_the_freshness_window_a_lone_source_that_moved_more_than_tenfold_is_believed()
+    public void A_lone_source_far_from_the_last_median_stays_an_outlier_however_long_the_others_are_quiet()
     {
         var state = GasOracleState.Empty(1).Next([(new GasReading("a", 10, Start), TimeSpan.Zero)], Start, Policy);
 
-        var soon = state.Next([(new GasReading("a", 500, Start.AddSeconds(5)), TimeSpan.Zero)], Start.AddSeconds(5), Policy);
-        Assert.Equal(MarketState.Stale, soon.Market!.State); // 50× the median of 5 s ago: an outlier
+        foreach (var seconds in new[] { 5, 30, 600 })
+        {
+            state = state.Next([(new GasReading("a", 500, Start.AddSeconds(seconds)), TimeSpan.Zero)], Start.AddSeconds(seconds), Policy);
+            Assert.Equal(MarketState.Stale, state.Market!.State); // 50× the last accepted median: never the market on its own
+        }
+    }
+}
 
-        var later = soon.Next([(new GasReading("a", 500, Start.AddSeconds(30)), TimeSpan.Zero)], Start.AddSeconds(30), Policy);
-        Assert.Equal((MarketState.Degraded, (BigInteger?)500), (later.Market!.State, later.Market.Median));
+public sealed class RateOutlierTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    private static RateReading Usdt(string source, long units) =>
+        new(source, ImmutableDictionary<FeeToken, BigInteger>.Empty.Add(FeeToken.Usdt, units), At);
+
+    [Fact]
+    public void A_wild_feed_among_three_is_left_out_and_two_that_disagree_give_no_rate()
+    {
+        var three = RateOracleState.Empty(1).Next([Usdt("a", 3_000), Usdt("b", 3_010), Usdt("c", 30_000)], At, TimeSpan.FromSeconds(30));
+        Assert.Equal((BigInteger?)3_005, three.Rates[FeeToken.Usdt].UnitsPerNativeCoin);
+        Assert.Equal(2, three.Rates[FeeToken.Usdt].FreshSources);
+
+        var two = RateOracleState.Empty(1).Next([Usdt("a", 3_000), Usdt("c", 30_000)], At, TimeSpan.FromSeconds(30));
+        Assert.Null(two.Rates[FeeToken.Usdt].Rate);
     }
 }
