@@ -106,7 +106,10 @@ public sealed class MarketHealthCheck(ChainRpcDirectory chains, Actors.Market.Ga
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
-        var states = chains.All.ToDictionary(c => c.Name, c => rates.Get(c.ChainId) is null ? null : board.Get(c.ChainId)?.Market?.State);
+        // Priced once: a median was produced at least once (a first round whose sources all timed out does not count).
+        var states = chains.All.ToDictionary(c => c.Name, c => rates.Get(c.ChainId) is null || board.Get(c.ChainId) is not { RecentMedians.Count: > 0 } gas
+            ? (Domain.Market.MarketState?)null
+            : gas.Market?.State);
         var data = states.ToDictionary(s => s.Key, s => (object)(s.Value?.ToString().ToLowerInvariant() ?? "not priced yet"));
         var missing = states.Where(s => s.Value is null).Select(s => s.Key).ToArray();
         return Task.FromResult(missing.Length == 0
