@@ -54,20 +54,20 @@ public sealed partial record PoolState
     /// </summary>
     public PoolStep ObserveMarket(ObserveMarket market, DateTimeOffset now, PoolPolicy policy)
     {
+        if (!Mode.Serves) return Nothing;
         var triggers = SafeModeTriggers(market, policy.SafeMode);
-        var inputs = Inputs(market);
         switch (Mode.Mode)
         {
             case PoolMode.Normal when triggers.Count > 0:
                 return (this with { CalmSince = null }).Step([new PoolModeChanged(ChainId, PoolMode.SafeMode, PauseCause.Auto,
-                    SystemMeta($"safe mode: {string.Join("; ", triggers)} ({inputs})", now))]);
+                    SystemMeta($"safe mode: {string.Join("; ", triggers)} ({Inputs(market)})", now))]);
             case PoolMode.SafeMode when triggers.Count > 0:
                 return new PoolStep(this with { CalmSince = null }, [], []);
             case PoolMode.SafeMode:
                 var calmSince = CalmSince ?? now;
                 if (now - calmSince < policy.SafeMode.CalmPeriod) return new PoolStep(this with { CalmSince = calmSince }, [], []);
                 return (this with { CalmSince = null }).Step([new PoolModeChanged(ChainId, PoolMode.Normal, PauseCause.None,
-                    SystemMeta($"market calm for {policy.SafeMode.CalmPeriod.TotalSeconds:0} s ({inputs})", now))]);
+                    SystemMeta($"market calm for {policy.SafeMode.CalmPeriod.TotalSeconds:0} s ({Inputs(market)})", now))]);
             default:
                 return Nothing;
         }

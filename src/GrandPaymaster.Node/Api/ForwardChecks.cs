@@ -13,7 +13,7 @@ namespace GrandPaymaster.Node.Api;
 /// What the edge checks before a forwarded quote may hold any money: the user's signature (recovered by our own code),
 /// the deadline, and a simulation of <c>forwarder.execute</c> itself; when the forwarder refuses the signer (the user's
 /// nonce is another one), the nonce is read: a request behind others of its user still in flight cannot be simulated
-/// yet, so the target's trust in the forwarder is checked instead, and the pool simulates it right before signing.
+/// yet, and the pool simulates it right before signing.
 /// </summary>
 public static class ForwardChecks
 {
@@ -61,8 +61,8 @@ public static class ForwardChecks
 
     /// <summary>
     /// A request that is not the user's next one: stale if the user's nonce moved past it; otherwise it waits behind the
-    /// user's earlier requests and cannot be simulated yet, so only the target's trust in the forwarder is checked (the pool
-    /// simulates it right before signing).
+    /// user's earlier requests and cannot be simulated yet (the pool simulates it right before signing). The target's
+    /// trust needs no call of its own: the forwarder checks it before the signer, so refusing the signer proved it.
     /// </summary>
     private static async Task<(bool, BigInteger?, IResult?)> NonceCheckAsync(ForwardRequest request, ConfiguredChain chain, string forwarder, CancellationToken ct)
     {
@@ -72,8 +72,7 @@ public static class ForwardChecks
                 (c, t) => c.CallAsync(new CallRequest(forwarder, ForwarderAbi.Nonces(request.From)), null, t), ct));
             if (chainNonce > request.Nonce)
                 return Refuse(RejectionCodes.NonceStale, $"The user's forwarder nonce is already {chainNonce}; this request (nonce {request.Nonce}) can never run. Request a new quote.");
-            var (_, untrusted) = await TrustCheckAsync(request, chain, forwarder, ct);
-            return (false, chainNonce, untrusted);
+            return (false, chainNonce, null);
         }
         catch (Exception e) when (e is RpcException or FormatException)
         {
@@ -83,13 +82,6 @@ public static class ForwardChecks
 
     private static (bool, BigInteger?, IResult?) Unavailable(ConfiguredChain chain) =>
         (false, null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot check the request right now; retry."));
-
-    private static async Task<(bool, IResult?)> TrustCheckAsync(ForwardRequest request, ConfiguredChain chain, string forwarder, CancellationToken ct)
-    {
-        var trusts = ForwarderAbi.DecodeBool(await chain.Endpoints.CallAsync(
-            (c, t) => c.CallAsync(new CallRequest(request.To.ToChecksumString(), ForwarderAbi.IsTrustedForwarder(EthAddress.Parse(forwarder))), null, t), ct));
-        return trusts ? (false, null) : (false, Untrusted(request).Item3);
-    }
 
     private static bool SignerIs(ForwardRequest request, ForwarderDomain domain, byte[] signature)
     {
