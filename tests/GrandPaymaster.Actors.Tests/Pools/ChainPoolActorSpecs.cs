@@ -160,9 +160,12 @@ public sealed class ChainPoolActorSpecs : TestKit
         _clock.Advance(TimeSpan.FromSeconds(31));
 
         var replaced = _dapps.ExpectMsg<DappCommands.RelayReplaced>(Wait);
-        // Broadcast one at a time per wallet: it may reach the chain just after the dApp is told.
-        await AwaitConditionAsync(() => Task.FromResult(_chain.Broadcasts.Count >= 2), Wait);
-        var speedUp = (Eip1559Transaction)_chain.Broadcasts.Last().Transaction;
+        // Broadcast one at a time per wallet: it may reach the chain just after the dApp is told, and after a rebroadcast
+        // of the original (the lookup of a transaction pending that long), so it is found by its fee, not its position.
+        static IEnumerable<Eip1559Transaction> Replacements(ScriptedChain chain) =>
+            chain.Broadcasts.Select(b => b.Transaction).OfType<Eip1559Transaction>().Where(t => t.MaxFeePerGas != 30_000_000_000L);
+        await AwaitConditionAsync(() => Task.FromResult(Replacements(_chain).Any()), Wait);
+        var speedUp = Replacements(_chain).First();
         Assert.Equal("SpeedUp", replaced.Kind);
         Assert.True(speedUp.MaxFeePerGas * 1_000 >= 30_000_000_000L * 1_125 && speedUp.MaxFeePerGas <= 40_000_000_000);
         Assert.Equal(5, speedUp.Nonce);
