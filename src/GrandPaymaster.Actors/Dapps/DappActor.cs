@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Compliance;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Domain.Pools;
@@ -25,6 +26,14 @@ public sealed record DappSettings
 
     /// <summary>Commands for one quote waiting while an earlier one for it is written; more are dropped (the pool re-sends).</summary>
     public int MaxQueuedPerQuote { get; init; } = 16;
+
+    /// <summary>Unexecuted quotes kept per dApp, at most; more are refused <c>too_many_open_quotes</c> until some expire.</summary>
+    public int MaxOpenQuotes { get; init; } = 2_000;
+
+    /// <summary>Call data held by those quotes, at most (bytes).</summary>
+    public long MaxOpenQuoteBytes { get; init; } = 4 * 1024 * 1024;
+
+    public FraudRules Fraud { get; init; } = new();
 }
 
 /// <summary>The modes of the chain pools as this node sees them (replicated; read without a round trip).</summary>
@@ -55,12 +64,17 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<QuoteId, List<IActorRef>> _waiting = new();
     private readonly Dictionary<QuoteId, Queue<IDappCommand>> _quoteWrites = new();
     private readonly IPoolModes _modes;
+    private readonly IDenylist _denylist;
+    private readonly FraudWatch _fraud;
+    private long _openQuoteBytes;
     private DappState _state;
 
-    public DappActor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes)
+    public DappActor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes, IDenylist denylist)
     {
         _pools = pools;
         _modes = modes;
+        _denylist = denylist;
+        _fraud = new FraudWatch(settings.Fraud);
         _clock = clock;
         _settings = settings;
         _state = DappState.Empty(id);
@@ -96,6 +110,17 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         });
         Command<Deposit>(c => PersistThenReply(_state.Decide(c), Sender));
         Command<SetDirectCall>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<SetPolicy>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<SetOwnLimits>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<FreezeDapp>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<UnfreezeDapp>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<RotateApiKey>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<ReportThrottle>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<ReportRefusal>(r =>
+        {
+            if (_state.IsRegistered && _fraud.Refused(r.Code, Now) is { } finding) FreezeFor(finding);
+        });
+        Command<GetPolicy>(q => Sender.Tell(_state.Query(q, Now)));
         Command<GetQuoteStatus>(q => Sender.Tell(_state.Query(q, _quotes.GetValueOrDefault(q.QuoteId))));
         Command<GetBalances>(q => Sender.Tell(_state.Query(q)));
         Command<GetDapp>(q => Sender.Tell(_state.Query(q)));
@@ -116,8 +141,8 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
     public static string PersistenceIdFor(DappId id) => $"dapp-{id}";
 
-    public static Props PropsFor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes) =>
-        Props.Create(() => new DappActor(id, pools, clock, settings, modes));
+    public static Props PropsFor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes, IDenylist denylist) =>
+        Props.Create(() => new DappActor(id, pools, clock, settings, modes, denylist));
 
     protected override void PreStart()
     {
@@ -142,10 +167,51 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
     private void OnRequestQuote(RequestQuote command)
     {
+        var now = Now;
+        if (_state.Authenticate(command.ApiKeyHash) is null && Refusal(command.Request, now) is { } refused)
+        {
+            Sender.Tell(new Rejected(refused));
+            return;
+        }
+
         var userNonce = command.Forwarding is { } forwarding ? FreeUserNonce(command.Request, forwarding.ChainNonce) : (System.Numerics.BigInteger?)null;
-        var reply = _state.PriceQuote(command, QuoteId.New(_state.Id), Now, _settings.QuoteValidity, userNonce);
-        if (reply is QuoteIssued issued) Keep(issued.Quote);
+        var reply = _state.PriceQuote(command, QuoteId.New(_state.Id), now, _settings.QuoteValidity, userNonce);
+        if (reply is QuoteIssued issued)
+        {
+            Keep(issued.Quote);
+            var breakdown = issued.Quote.Breakdown;
+            var mostNativeGas = breakdown.GasLimit * breakdown.GasPrice.Value * (Bps.Denominator + breakdown.Buffer.Value + breakdown.Surcharge.Value) / Bps.Denominator;
+            if (_fraud.Quoted(command.Request.Sender, mostNativeGas, now) is { } finding) FreezeFor(finding);
+        }
+
         Sender.Tell(reply);
+    }
+
+    /// <summary>
+    /// Refusals before pricing: the denylist (the dApp, the user's wallet, the target) and the bound on open quotes, counted and
+    /// in call-data bytes, so one dApp cannot fill the node's memory with quotes it never executes.
+    /// </summary>
+    private Rejection? Refusal(QuoteRequest request, DateTimeOffset now)
+    {
+        if (_denylist.Check(_state.Id, request.Sender, request.To, now) is { } denied) return denied;
+        var bytes = QuoteBytes(request);
+        if (_quotes.Count < _settings.MaxOpenQuotes && _openQuoteBytes + bytes <= _settings.MaxOpenQuoteBytes) return null;
+        PruneExpiredQuotes();
+        if (_quotes.Count < _settings.MaxOpenQuotes && _openQuoteBytes + bytes <= _settings.MaxOpenQuoteBytes) return null;
+        return new Rejection(RejectionCodes.TooManyOpenQuotes,
+            $"This dApp holds {_quotes.Count} unexecuted quotes ({_openQuoteBytes} bytes of call data; at most {_settings.MaxOpenQuotes} and {_settings.MaxOpenQuoteBytes}); execute or let some expire.",
+            (int)Math.Ceiling(_settings.QuoteValidity.TotalSeconds));
+    }
+
+    private static long QuoteBytes(QuoteRequest request) => (request.DataHex.Length - 2) / 2;
+
+    /// <summary>A fraud rule fired: the dApp is frozen, with the rule and its evidence in the journal.</summary>
+    private void FreezeFor(FraudFinding finding)
+    {
+        if (_state.Frozen is not null) return;
+        _log.Warning("dApp {0} frozen by fraud rule {1}: {2}", _state.Id, finding.Rule, finding.Evidence);
+        var meta = Meta.System("fraud-watch", $"fraud rule {finding.Rule}", Now);
+        PersistAllThen(_state.Decide(new FreezeDapp(_state.Id, finding.Rule, finding.Evidence, meta)).Events, () => { });
     }
 
     /// <summary>
@@ -180,6 +246,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private void Keep(Quote quote)
     {
         _quotes[quote.Id] = quote;
+        _openQuoteBytes += QuoteBytes(quote.Request);
         if (quote.Forward is null) return;
         var key = (quote.Request.ChainId, quote.Request.Sender);
         if (!_quotedNonces.TryGetValue(key, out var nonces)) _quotedNonces[key] = nonces = [];
@@ -188,7 +255,9 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
     private void Forget(QuoteId id)
     {
-        if (!_quotes.Remove(id, out var quote) || quote.Forward is null) return;
+        if (!_quotes.Remove(id, out var quote)) return;
+        _openQuoteBytes -= QuoteBytes(quote.Request);
+        if (quote.Forward is null) return;
         var key = (quote.Request.ChainId, quote.Request.Sender);
         if (_quotedNonces.TryGetValue(key, out var nonces) && nonces.Remove(quote.Forward.UserNonce) && nonces.Count == 0) _quotedNonces.Remove(key);
     }
@@ -202,6 +271,14 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         {
             Sender.Tell(new Rejected(new Rejection(RejectionCodes.NonceStale,
                 $"This request has the user's forwarder nonce {pending.Forward.UserNonce}, but nonce {missing} was neither executed nor is it quoted any more; request a new quote.")));
+            return;
+        }
+
+        // The denylist as it is now, not as it was at the quote: an entry added while the quote was open still refuses the hold.
+        if (pending is not null && !_state.Executions.ContainsKey(command.QuoteId) && _state.Authenticate(command.ApiKeyHash) is null
+            && _denylist.Check(_state.Id, pending.Request.Sender, pending.Request.To, meta.At) is { } denied)
+        {
+            Sender.Tell(new Rejected(denied));
             return;
         }
 
@@ -219,6 +296,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
                 break;
             case ExecuteOutcome.Deducted:
                 var sender = Sender;
+                _fraud.Executed(meta.At);
                 PersistAllThen(decision.Events, () =>
                 {
                     Forget(command.QuoteId);

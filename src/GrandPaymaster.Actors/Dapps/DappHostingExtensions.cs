@@ -19,11 +19,15 @@ public static class DappHostingExtensions
     /// holding a deducted fee is started again by sharding and relays it without waiting for a caller. Remember-entities
     /// lives in sharding's own journal, out of the audit log.
     /// </summary>
-    public static AkkaConfigurationBuilder AddDapps(this AkkaConfigurationBuilder builder, TimeProvider clock, DappSettings settings, IPoolModes modes,
+    public static AkkaConfigurationBuilder AddDapps(this AkkaConfigurationBuilder builder, TimeProvider clock, DappSettings settings, IPoolModes modes, Domain.Compliance.IDenylist denylist,
         string role = "core") =>
         builder.WithShardRegion<DappRegion>(
             TypeName,
-            (_, registry, _) => entityId => DappActor.PropsFor(DappId.Parse(entityId), registry.Get<ChainPoolRegion>(), clock, settings, modes),
+            (_, registry, _) => entityId => DappActor.PropsFor(DappId.Parse(entityId), registry.Get<ChainPoolRegion>(), clock, settings, modes, denylist),
             new DappMessageExtractor(),
             PersistenceHocon.RememberedEntities(role));
+
+    /// <summary>This node's directory of dApps, filled from the journal's <c>admin</c>-tagged events (see <see cref="DappDirectoryFeed"/>).</summary>
+    public static AkkaConfigurationBuilder AddDappDirectory(this AkkaConfigurationBuilder builder, DappDirectory directory) =>
+        builder.WithActors((system, _) => system.ActorOf(DappDirectoryFeed.PropsFor(directory), "dapp-directory"));
 }

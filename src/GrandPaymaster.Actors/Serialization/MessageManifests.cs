@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using GrandPaymaster.Domain.Compliance;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Pools;
 
@@ -67,6 +68,30 @@ public static class MessageManifests
         ("dapp.cmd.set-direct-call", typeof(DappCommands.SetDirectCall)),
         ("dapp.evt.direct-call-allowed", typeof(DappEvents.DirectCallAllowed)),
         ("dapp.evt.direct-call-revoked", typeof(DappEvents.DirectCallRevoked)),
+        ("dapp.cmd.set-policy", typeof(DappCommands.SetPolicy)),
+        ("dapp.cmd.set-own-limits", typeof(DappCommands.SetOwnLimits)),
+        ("dapp.cmd.get-policy", typeof(DappCommands.GetPolicy)),
+        ("dapp.cmd.freeze", typeof(DappCommands.FreezeDapp)),
+        ("dapp.cmd.unfreeze", typeof(DappCommands.UnfreezeDapp)),
+        ("dapp.cmd.rotate-key", typeof(DappCommands.RotateApiKey)),
+        ("dapp.cmd.report-throttle", typeof(DappCommands.ReportThrottle)),
+        ("dapp.cmd.report-refusal", typeof(DappCommands.ReportRefusal)),
+        ("dapp.reply.policy", typeof(DappReplies.PolicyView)),
+        ("dapp.evt.policy-set", typeof(DappEvents.PolicySet)),
+        ("dapp.evt.own-limits-set", typeof(DappEvents.OwnLimitsSet)),
+        ("dapp.evt.frozen", typeof(DappEvents.DappFrozen)),
+        ("dapp.evt.unfrozen", typeof(DappEvents.DappUnfrozen)),
+        ("dapp.evt.key-rotated", typeof(DappEvents.ApiKeyRotated)),
+        ("dapp.evt.throttled", typeof(DappEvents.DappThrottled)),
+        ("dapp.evt.throttle-lifted", typeof(DappEvents.DappThrottleLifted)),
+        ("denylist.cmd.add", typeof(DenylistProtocol.AddEntry)),
+        ("denylist.cmd.remove", typeof(DenylistProtocol.RemoveEntry)),
+        ("denylist.cmd.get", typeof(DenylistProtocol.GetEntries)),
+        ("denylist.reply.entries", typeof(DenylistProtocol.Entries)),
+        ("denylist.entry", typeof(DenylistEntry)),
+        ("denylist.evt.added", typeof(DenylistProtocol.EntryAdded)),
+        ("denylist.evt.removed", typeof(DenylistProtocol.EntryRemoved)),
+        ("denylist.state", typeof(DenylistState)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -95,8 +95,8 @@ public sealed record Ledger(BigInteger Deposited, BigInteger Available, BigInteg
     public bool LawHolds => Deposited == Available + Held + Settled && Available >= 0 && Held >= 0 && Settled >= 0;
 }
 
-/// <summary>A refusal with a stable code (see DESIGN.md §7) and a message for people.</summary>
-public sealed record Rejection(string Code, string Message);
+/// <summary>A refusal with a stable code (see DESIGN.md §7), a message for people and, for "come back later", when.</summary>
+public sealed record Rejection(string Code, string Message, int? RetryAfterSeconds = null);
 
 /// <summary>The stable error codes the dApp entity answers with.</summary>
 public static class RejectionCodes
@@ -122,4 +122,15 @@ public static class RejectionCodes
     public const string UntrustedTarget = "untrusted_target";
     public const string SimulationReverted = "simulation_reverted";
     public const string DirectCallNotAllowed = "direct_call_not_allowed";
+    public const string DappFrozen = "dapp_frozen";
+    public const string Denylisted = "denylisted";
+    public const string DailyCapExceeded = "daily_cap_exceeded";
+    public const string UserCapExceeded = "user_cap_exceeded";
+    public const string MaxFeeExceeded = "max_fee_exceeded";
+    public const string ChainNotAllowed = "chain_not_allowed";
+    public const string TargetNotAllowed = "target_not_allowed";
+    public const string TooManyOpenQuotes = "too_many_open_quotes";
+    public const string Throttled = "throttled";
+    public const string Overloaded = "overloaded";
+    public const string Forbidden = "forbidden";
 }

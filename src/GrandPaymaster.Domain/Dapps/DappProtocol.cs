@@ -40,6 +40,30 @@ public static class DappCommands
 
     public sealed record GetQuoteStatus(DappId DappId, string ApiKeyHash, QuoteId QuoteId) : IAuthenticated;
 
+    /// <summary>An operator sets what the dApp is allowed: its ceilings, chains, targets, surcharge and quote rate.</summary>
+    public sealed record SetPolicy(DappId DappId, DappPolicy Policy, Bps Surcharge, Meta Meta) : IDappCommand;
+
+    /// <summary>The dApp sets its own limits per token, each at or below its operator's ceiling.</summary>
+    public sealed record SetOwnLimits(DappId DappId, string ApiKeyHash, ImmutableDictionary<FeeToken, TokenLimits> Limits, Meta Meta) : IAuthenticated;
+
+    /// <summary>The dApp's policy, its own limits and today's spending; <paramref name="ApiKeyHash"/> null for an operator.</summary>
+    public sealed record GetPolicy(DappId DappId, string? ApiKeyHash) : IDappCommand;
+
+    /// <summary>Freezes the dApp: from a fraud rule (<c>system:fraud-watch</c>) or an operator.</summary>
+    public sealed record FreezeDapp(DappId DappId, string Rule, string Evidence, Meta Meta) : IDappCommand;
+
+    /// <summary>Only an operator unfreezes; the reason is in <paramref name="Meta"/>.</summary>
+    public sealed record UnfreezeDapp(DappId DappId, Meta Meta) : IDappCommand;
+
+    /// <summary>An operator replaces the dApp's API key; the old one is refused from then on.</summary>
+    public sealed record RotateApiKey(DappId DappId, string ApiKeyHash, Meta Meta) : IDappCommand;
+
+    /// <summary>From an edge: the dApp entered THROTTLED until <paramref name="Until"/> (or, <paramref name="Throttled"/> false, left it).</summary>
+    public sealed record ReportThrottle(DappId DappId, bool Throttled, string Reason, DateTimeOffset Until, Meta Meta) : IDappCommand;
+
+    /// <summary>From an edge: it refused one of the dApp's requests with <paramref name="Code"/> before it reached the entity (fraud rules count them).</summary>
+    public sealed record ReportRefusal(DappId DappId, string Code) : IDappCommand;
+
     public sealed record GetBalances(DappId DappId, string ApiKeyHash) : IAuthenticated;
 
     /// <summary>From the pool: the transaction is signed, journaled and broadcast.</summary>
@@ -77,10 +101,17 @@ public static class DappReplies
     public sealed record Balances(DappId DappId, ImmutableDictionary<FeeToken, Ledger> Ledgers) : IPaymasterMessage;
 
     public sealed record DappView(DappId DappId, string Name, Bps Surcharge, DateTimeOffset RegisteredAt, ImmutableDictionary<FeeToken, Ledger> Ledgers, int OpenHolds,
-        ImmutableList<DirectCallTarget>? DirectCalls = null)
+        ImmutableList<DirectCallTarget>? DirectCalls = null, Freeze? Frozen = null, DateTimeOffset? ThrottledUntil = null, int? QuotesPerSecond = null)
         : IPaymasterMessage;
 
     public sealed record QuoteIssued(Quote Quote) : IPaymasterMessage;
+
+    /// <summary>
+    /// A dApp's policy as it applies: the operator's <paramref name="Policy"/> and surcharge, the dApp's <paramref name="Own"/> limits,
+    /// the <paramref name="Effective"/> (tighter) limits per token and what the current UTC day has used of them.
+    /// </summary>
+    public sealed record PolicyView(DappId DappId, DappPolicy Policy, Bps Surcharge, ImmutableDictionary<FeeToken, TokenLimits> Own,
+        ImmutableDictionary<FeeToken, TokenLimits> Effective, DateOnly Day, ImmutableDictionary<FeeToken, BigInteger> SpentToday) : IPaymasterMessage;
 
     public sealed record ExecutionAccepted(QuoteId QuoteId, string TxHash) : IPaymasterMessage;
 
@@ -126,4 +157,25 @@ public static class DappEvents
     public sealed record FeeReleased(DappId DappId, QuoteId QuoteId, TokenAmount Amount, string Reason, Meta Meta) : IDappEvent;
 
     public sealed record FeeSettled(DappId DappId, QuoteId QuoteId, SettlementRecord Settlement, Meta Meta) : IDappEvent;
+
+    /// <summary>An operator set the dApp's policy and surcharge (who and why in <see cref="Meta"/>).</summary>
+    public sealed record PolicySet(DappId DappId, DappPolicy Policy, Bps Surcharge, Meta Meta) : IDappEvent;
+
+    /// <summary>The dApp set its own per-token limits, within its operator's ceilings.</summary>
+    public sealed record OwnLimitsSet(DappId DappId, ImmutableDictionary<FeeToken, TokenLimits> Limits, Meta Meta) : IDappEvent;
+
+    /// <summary>The dApp is frozen: <paramref name="Rule"/> (a fraud rule or <c>operator</c>) and the evidence it saw.</summary>
+    public sealed record DappFrozen(DappId DappId, string Rule, string Evidence, Meta Meta) : IDappEvent;
+
+    /// <summary>An operator unfroze the dApp.</summary>
+    public sealed record DappUnfrozen(DappId DappId, Meta Meta) : IDappEvent;
+
+    /// <summary>The dApp's API key was replaced; only <paramref name="ApiKeyHash"/> is accepted from now on.</summary>
+    public sealed record ApiKeyRotated(DappId DappId, string ApiKeyHash, Meta Meta) : IDappEvent;
+
+    /// <summary>The dApp entered THROTTLED (its quotes answered 429) until <paramref name="Until"/>, and why.</summary>
+    public sealed record DappThrottled(DappId DappId, string Reason, DateTimeOffset Until, Meta Meta) : IDappEvent;
+
+    /// <summary>The dApp left THROTTLED.</summary>
+    public sealed record DappThrottleLifted(DappId DappId, Meta Meta) : IDappEvent;
 }

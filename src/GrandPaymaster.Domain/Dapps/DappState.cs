@@ -39,7 +39,7 @@ public sealed record ExecuteDecision(ExecuteOutcome Outcome, IPaymasterMessage? 
 /// A dApp's books: profile, per-token ledgers, executed quotes and idempotency keys. Pure: the
 /// decision methods never change state; <see cref="Apply"/> folds an event.
 /// </summary>
-public sealed record DappState(
+public sealed partial record DappState(
     DappId Id,
     DappProfile? Profile,
     ImmutableDictionary<FeeToken, Ledger> Ledgers,
@@ -64,6 +64,21 @@ public sealed record DappState(
     public ImmutableHashSet<DirectCallTarget> DirectCalls { get; init; } = ImmutableHashSet<DirectCallTarget>.Empty;
 
     public Ledger LedgerOf(FeeToken token) => Ledgers.GetValueOrDefault(token, Ledger.Empty);
+
+    /// <summary>What the operator allows (null: nothing set yet, everything open at the node's default quote rate).</summary>
+    public DappPolicy? Policy { get; init; }
+
+    /// <summary>The dApp's own limits per token, each within its operator's ceiling.</summary>
+    public ImmutableDictionary<FeeToken, TokenLimits> OwnLimits { get; init; } = ImmutableDictionary<FeeToken, TokenLimits>.Empty;
+
+    /// <summary>The current UTC day's spending against the caps.</summary>
+    public DailySpend Spend { get; init; } = DailySpend.None;
+
+    /// <summary>Set while the dApp is frozen; only an operator clears it.</summary>
+    public Freeze? Frozen { get; init; }
+
+    /// <summary>While set and in the future, the edges answer this dApp's quotes <c>429 throttled</c>.</summary>
+    public DateTimeOffset? ThrottledUntil { get; init; }
 
     /// <summary>SHA-256 of an API key, hex. Only the hash is ever stored or sent between actors.</summary>
     public static string HashApiKey(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
@@ -112,11 +127,14 @@ public sealed record DappState(
     {
         if (Authenticate(command.ApiKeyHash) is { } refused) return new Rejected(refused);
         var request = command.Request;
+        if (FrozenRefusal() is { } frozen) return new Rejected(frozen);
+        if (PolicyRefusal(request) is { } outside) return new Rejected(outside);
         if (command.Forwarding is null && !DirectCalls.Contains(new DirectCallTarget(request.ChainId, request.To)))
             return Rejected(RejectionCodes.DirectCallNotAllowed,
                 $"Direct calls to {request.To} on chain {request.ChainId} are not allowed for this dApp; send the call forwarded (signed by the user) or ask an operator to list the target.");
 
         var breakdown = FeeEngine.Quote(request.GasLimit, command.Market.GasPrice, command.Market.Buffer, Profile!.Surcharge, command.Market.Rate);
+        if (CapRefusal(breakdown.MaxFee, command.Forwarding is null ? null : request.Sender, now) is { } capped) return new Rejected(capped);
         var expiresAt = now + validFor;
         var forward = command.Forwarding is { } f
             ? new ForwardTerms(f.Forwarder, userNonce ?? f.ChainNonce, expiresAt.ToUnixTimeSeconds(), f.InnerGas)
@@ -157,10 +175,14 @@ public sealed record DappState(
             return Answer(Rejected(RejectionCodes.QuoteExpired, $"Quote {command.QuoteId} expired at {pending.ExpiresAt:O}; request a new quote."));
 
         if (pool is { Serves: false } && PoolRefusal(pool) is { } closed) return Answer(new Rejected(closed));
+        // A change of policy or a freeze applies to a quote issued before it, up to the moment the money would move.
+        if (FrozenRefusal() is { } frozen) return Answer(new Rejected(frozen));
+        if (PolicyRefusal(pending.Request) is { } outside) return Answer(new Rejected(outside));
         if (pending.Forward is not null && string.IsNullOrEmpty(command.UserSignature))
             return Answer(Rejected(RejectionCodes.InvalidSignature, $"Quote {command.QuoteId} is a forwarded call: execute it with the user's signature of its forwardRequest."));
 
         var hold = pending.Breakdown.MaxFee;
+        if (CapRefusal(hold, pending.Forward is null ? null : pending.Request.Sender, meta.At) is { } capped) return Answer(new Rejected(capped));
         var available = LedgerOf(hold.Token).Available;
         if (available < hold.Units)
             return Answer(Rejected(RejectionCodes.InsufficientBalance,
@@ -248,7 +270,8 @@ public sealed record DappState(
 
     private DappView View() =>
         new(Id, Profile!.Name, Profile.Surcharge, Profile.RegisteredAt, Ledgers, Executions.Values.Count(e => e.HoldIsOpen),
-            DirectCalls.OrderBy(t => t.ChainId.Value).ThenBy(t => t.Target.Value, StringComparer.Ordinal).ToImmutableList());
+            DirectCalls.OrderBy(t => t.ChainId.Value).ThenBy(t => t.Target.Value, StringComparer.Ordinal).ToImmutableList(),
+            Frozen, ThrottledUntil, Policy?.QuotesPerSecond is > 0 and var rate ? rate : null);
 
     /// <summary>
     /// Executions whose relay has no outcome yet: no answer, or submitted but neither settled nor released. After a
@@ -265,22 +288,26 @@ public sealed record DappState(
             DepositReferences = e.Reference.Length > 0 ? DepositReferences.Add(e.Reference) : DepositReferences,
         },
         // FeeQuoted and FeeDeducted are one atomic write; the first opens the execution, the second moves the money.
+        PolicySet or OwnLimitsSet or DappFrozen or DappUnfrozen or ApiKeyRotated or DappThrottled or DappThrottleLifted => ApplyPolicy(@event),
         FeeQuoted e => this with { Executions = Executions.SetItem(e.Quote.Id, new Execution(e.Quote, TokenAmount.Zero(e.Quote.Breakdown.MaxFee.Token), "", "", null, e.Meta.At)) },
         FeeDeducted e => Deduct(e),
         DirectCallAllowed e => this with { DirectCalls = DirectCalls.Add(e.Target) },
         DirectCallRevoked e => this with { DirectCalls = DirectCalls.Remove(e.Target) },
         RelaySubmitted e => WithExecution(e.QuoteId, x => x with { TxHash = e.TxHash, SubmittedAt = e.Meta.At }),
         RelayAttemptAdded e => WithExecution(e.QuoteId, x => x with { Replacements = (x.Replacements ?? []).Add(e.TxHash) }),
-        FeeReleased e => WithLedger(e.Amount.Token, l => l with { Held = l.Held - e.Amount.Units, Available = l.Available + e.Amount.Units })
+        FeeReleased e => TakeBackSpend(e.QuoteId, BigInteger.Zero)
+            .WithLedger(e.Amount.Token, l => l with { Held = l.Held - e.Amount.Units, Available = l.Available + e.Amount.Units })
             .WithExecution(e.QuoteId, x => x with { Release = new HoldRelease(e.Reason, e.Meta.At) })
             .Close(e.QuoteId),
         // A late settlement of a released hold: that execution was closed when it was released.
-        FeeSettled e => Executions.TryGetValue(e.QuoteId, out var open) && open.HoldIsOpen ? Settle(e).Close(e.QuoteId) : Settle(e),
+        FeeSettled e => Executions.TryGetValue(e.QuoteId, out var open) && open.HoldIsOpen
+            ? TakeBackSpend(e.QuoteId, e.Settlement.Amounts.Fee.Units).Settle(e).Close(e.QuoteId)
+            : Settle(e),
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown dApp event."),
     };
 
     private DappState Deduct(FeeDeducted e) =>
-        WithLedger(e.Hold.Token, l => l with { Available = l.Available - e.Hold.Units, Held = l.Held + e.Hold.Units })
+        CountSpend(e).WithLedger(e.Hold.Token, l => l with { Available = l.Available - e.Hold.Units, Held = l.Held + e.Hold.Units })
             .WithExecution(e.QuoteId, x => x with
             {
                 Hold = e.Hold,

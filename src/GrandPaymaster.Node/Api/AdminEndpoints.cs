@@ -32,11 +32,14 @@ public static class AdminEndpoints
         admin.MapGet("/dapps/{dappId}", GetAsync);
         admin.MapPost("/dapps/{dappId}/direct-calls", AllowDirectCallAsync);
         admin.MapDelete("/dapps/{dappId}/direct-calls/{chainId}/{target}", RevokeDirectCallAsync);
+        admin.MapPolicyAdmin();
+        admin.MapDenylistAdmin();
         admin.MapPoolAdmin();
         admin.MapMarketAdmin();
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators, TimeProvider clock,
+        DappDirectory directory)
     {
         if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
         var (body, problem) = await JsonRequest.ReadAsync(http);
@@ -52,6 +55,8 @@ public static class AdminEndpoints
         var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
         var (_, refused) = await EdgeAsk.AskAsync<Registered>(await dapps.GetAsync(http.RequestAborted),
             new Register(dappId, name!, DappState.HashApiKey(apiKey), new Bps(surcharge), meta), Timeout, http.RequestAborted);
+        // The key works on this node from this answer on; other nodes read the registration from the journal.
+        if (refused is null) directory.Upsert(new DirectoryEntry(dappId, DappState.HashApiKey(apiKey), false, null, null));
         return refused ?? Results.Json(new { dappId = dappId.Value, name, surchargeBps = surcharge, apiKey, note = "The API key is shown once; store it now." },
             statusCode: StatusCodes.Status201Created);
     }
@@ -130,12 +135,15 @@ public static class AdminEndpoints
         return refused ?? Results.Json(DappJson(view!));
     }
 
-    private static object DappJson(DappView view) => new
+    internal static object DappJson(DappView view) => new
     {
         dappId = view.DappId.Value,
         view.Name,
         surchargeBps = view.Surcharge.Value,
         view.RegisteredAt,
+        status = view.Frozen is not null ? "frozen" : view.ThrottledUntil is { } until && until > DateTimeOffset.UtcNow ? "throttled" : "active",
+        frozen = view.Frozen is { } f ? new { rule = f.Rule, evidence = f.Evidence, since = f.At } : null,
+        throttledUntil = view.ThrottledUntil,
         view.OpenHolds,
         balances = Views.Balances(view.DappId.Value, view.Ledgers),
         directCalls = (view.DirectCalls ?? []).Select(t => new { chainId = t.ChainId.Value, target = t.Target.Value }),
@@ -154,6 +162,6 @@ public static class AdminEndpoints
     internal static IResult Unauthorized() =>
         Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, "Send an operator token as 'Authorization: Bearer <token>'.");
 
-    private static IResult NotFound(string dappId) =>
+    internal static IResult NotFound(string dappId) =>
         Problems.Of(StatusCodes.Status404NotFound, RejectionCodes.DappNotFound, $"dApp {dappId} does not exist.");
 }

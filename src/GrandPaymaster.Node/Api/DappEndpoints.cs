@@ -13,6 +13,7 @@ using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Domain.Pools;
 using GrandPaymaster.Node.Hosting;
 using GrandPaymaster.Node.Market;
+using GrandPaymaster.Node.Policy;
 using static GrandPaymaster.Domain.Dapps.DappCommands;
 using static GrandPaymaster.Domain.Dapps.DappReplies;
 
@@ -33,12 +34,17 @@ public static class DappEndpoints
         v1.MapPost("/quotes/{quoteId}/execute", ExecuteAsync);
         v1.MapGet("/quotes/{quoteId}", GetQuoteAsync);
         v1.MapGet("/balances", GetBalancesAsync);
+        v1.MapDappPolicy();
     }
 
-    private static async Task<IResult> CreateQuoteAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IMarketView market, ChainRpcDirectory chains,
-        PoolModeDirectory modes, ChainContracts contracts, SafeModeQuoting safeMode)
+    private static async Task<IResult> CreateQuoteAsync(HttpContext http, DappGate gate, DenylistRules denylist, IRequiredActor<DappRegion> dapps, IMarketView market,
+        ChainRpcDirectory chains, PoolModeDirectory modes, ChainContracts contracts, SafeModeQuoting safeMode)
     {
-        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
+        var (caller, denied) = gate.Admit(http, quote: true);
+        if (denied is not null) return denied;
+        using var slot = gate.TryQuoteSlot();
+        if (slot is null) return DappGate.Overloaded("quotes");
+        var dappId = caller!.Id;
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
 
@@ -62,6 +68,10 @@ public static class DappEndpoints
 
         var chain = chains.Find(chainId!.Value);
         if (chain is null) return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
+        if ((data!.Length - 2) / 2 > chain.MaxDataBytes)
+            return Problems.Invalid(new Dictionary<string, string[]> { ["data"] = [$"must be at most {chain.MaxDataBytes} bytes on chain {chain.Name}"] });
+        // The denylist is replicated to this node: a listed user or target is refused here, before any RPC call or actor message.
+        if (denylist.Check(dappId, sender!.Value, to!.Value) is { } listed) return Problems.From(listed);
         // The pool's mode is replicated to this node: a paused chain is refused here, with no RPC call and no actor message.
         if (modes.Get(chainId.Value) is { } mode && DappState.PoolRefusal(mode) is { } closed) return Problems.From(closed);
         if (market.Gas(chainId.Value) is not { Median: { } median } gas)
@@ -77,30 +87,20 @@ public static class DappEndpoints
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chainId} has no forwarder configured; forwarded calls are not served there.");
 
         var region = await dapps.GetAsync(http.RequestAborted);
-        var keyHash = DappState.HashApiKey(key);
         ForwardInputs? forwarding = null;
-        var authenticated = false;
-        if (gasLimit is null || !direct)
-        {
-            // Simulations and nonce reads cost RPC calls: only a dApp whose key checks out gets them.
-            var (_, unauthorized) = await EdgeAsk.AskAsync<Balances>(region, new GetBalances(dappId, keyHash), QueryTimeout, http.RequestAborted);
-            if (unauthorized is not null) return unauthorized;
-            authenticated = true;
-        }
-
         if (forwarder is { } f)
         {
             // The target sees the call from the forwarder with the user appended: simulate exactly that.
-            var (inner, readProblem) = await ForwardingAsync(chain, f, sender!.Value, to!.Value, data!, gasLimit, http.RequestAborted);
-            if (readProblem is not null) return readProblem;
+            var (inner, readProblem) = await ForwardingAsync(chain, f, sender.Value, to.Value, data, gasLimit, http.RequestAborted);
+            if (readProblem is not null) return Reported(region, dappId, readProblem);
             forwarding = new ForwardInputs(Address.Parse(f.ToChecksumString()), inner!.Value.Nonce, inner.Value.Gas);
-            gasLimit = ForwarderAbi.OuterGasLimit(inner.Value.Gas, (data!.Length - 2) / 2);
+            gasLimit = ForwarderAbi.OuterGasLimit(inner.Value.Gas, (data.Length - 2) / 2);
             if (gasLimit > MaxGasLimit) return Problems.Invalid(new Dictionary<string, string[]> { ["gasLimit"] = [$"the forwarded call needs more than {MaxGasLimit} gas"] });
         }
         else if (gasLimit is null)
         {
-            var (estimate, simulationProblem) = await EstimateAsync(chain, new CallRequest(to!.Value.Value, Chain.Encoding.Hex.Decode(data!)), http.RequestAborted);
-            if (simulationProblem is not null) return simulationProblem;
+            var (estimate, simulationProblem) = await EstimateAsync(chain, new CallRequest(to.Value.Value, Chain.Encoding.Hex.Decode(data)), http.RequestAborted);
+            if (simulationProblem is not null) return Reported(region, dappId, simulationProblem);
             gasLimit = estimate;
         }
 
@@ -112,26 +112,26 @@ public static class DappEndpoints
             var highValue = safeMode.HighValueLimitWei(chainId.Value.Value);
             if (most > highValue)
             {
-                if (!authenticated)
-                {
-                    var (_, unauthorized) = await EdgeAsk.AskAsync<Balances>(region, new GetBalances(dappId, keyHash), QueryTimeout, http.RequestAborted);
-                    if (unauthorized is not null) return unauthorized;
-                }
-
                 return Problems.Of(StatusCodes.Status422UnprocessableEntity, RejectionCodes.SafeModeHighValueRejected,
                     $"Chain {chainId} is in safe mode ({safe.Reason}): this transaction could cost up to {most} wei of gas, above the {highValue} wei served until the market calms down. Smaller transactions are served.");
             }
         }
 
-        var request = new QuoteRequest(chainId.Value, sender!.Value, to!.Value, data!, gasLimit!.Value, token.Value);
-        var command = new RequestQuote(dappId, keyHash, request, new MarketInputs(gasPrice, buffer, rate), forwarding);
+        if (denylist.Screen(sender.Value, SafeModeQuoting.MostNativeGas(gasLimit!.Value, gasPrice, buffer)) is { } ruled) return Problems.From(ruled);
+        var request = new QuoteRequest(chainId.Value, sender.Value, to.Value, data, gasLimit.Value, token.Value);
+        var command = new RequestQuote(dappId, caller.KeyHash, request, new MarketInputs(gasPrice, buffer, rate), forwarding);
         var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(region, command, QueryTimeout, http.RequestAborted);
         return refused ?? Results.Json(Views.Quote(issued!.Quote, gas), statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, IRequiredActor<DappRegion> dapps, ChainRpcDirectory chains, TimeProvider clock)
+    private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, DappGate gate, IRequiredActor<DappRegion> dapps, ChainRpcDirectory chains,
+        TimeProvider clock)
     {
-        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
+        var (caller, denied) = gate.Admit(http);
+        if (denied is not null) return denied;
+        using var slot = gate.TryExecuteSlot();
+        if (slot is null) return DappGate.Overloaded("executes");
+        var dappId = caller!.Id;
         var idempotencyKey = http.Request.Headers["Idempotency-Key"].ToString();
         if (idempotencyKey.Length is 0 or > 128 || idempotencyKey.Any(c => c is < '!' or > '~'))
             return Problems.Invalid(new Dictionary<string, string[]> { ["Idempotency-Key"] = ["header is required: 1–128 printable ASCII characters"] });
@@ -146,7 +146,7 @@ public static class DappEndpoints
         if (!QuoteId.TryParse(quoteId, out var id) || id.Dapp != dappId) return QuoteNotFound(quoteId);
 
         var region = await dapps.GetAsync(http.RequestAborted);
-        var keyHash = DappState.HashApiKey(key);
+        var keyHash = caller.KeyHash;
         var simulated = false;
         BigInteger? chainNonce = null;
         // Only a signed request is checked against the chain, and only once: a direct call (no signature) goes straight to its
@@ -162,7 +162,7 @@ public static class DappEndpoints
                 if (chains.Find(status.Quote.Request.ChainId) is not { } chain)
                     return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {status.Quote.Request.ChainId} is no longer served by this paymaster.");
                 var (checkedOnChain, nonce, refusal) = await ForwardChecks.CheckAsync(status.Quote, signature, chain, clock.GetUtcNow(), http.RequestAborted);
-                if (refusal is not null) return refusal;
+                if (refusal is not null) return Reported(region, dappId, refusal);
                 simulated = checkedOnChain;
                 chainNonce = nonce;
             }
@@ -176,21 +176,31 @@ public static class DappEndpoints
             statusCode: StatusCodes.Status202Accepted);
     }
 
-    private static async Task<IResult> GetQuoteAsync(HttpContext http, string quoteId, IRequiredActor<DappRegion> dapps)
+    private static async Task<IResult> GetQuoteAsync(HttpContext http, string quoteId, DappGate gate, IRequiredActor<DappRegion> dapps)
     {
-        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
-        if (!QuoteId.TryParse(quoteId, out var id) || id.Dapp != dappId) return QuoteNotFound(quoteId);
+        var (caller, denied) = gate.Admit(http);
+        if (denied is not null) return denied;
+        if (!QuoteId.TryParse(quoteId, out var id) || id.Dapp != caller!.Id) return QuoteNotFound(quoteId);
         var (status, refused) = await EdgeAsk.AskAsync<QuoteStatus>(await dapps.GetAsync(http.RequestAborted),
-            new GetQuoteStatus(dappId, DappState.HashApiKey(key), id), QueryTimeout, http.RequestAborted);
+            new GetQuoteStatus(caller.Id, caller.KeyHash, id), QueryTimeout, http.RequestAborted);
         return refused ?? Results.Json(Views.Status(status!.Quote, status.Execution));
     }
 
-    private static async Task<IResult> GetBalancesAsync(HttpContext http, IRequiredActor<DappRegion> dapps)
+    private static async Task<IResult> GetBalancesAsync(HttpContext http, DappGate gate, IRequiredActor<DappRegion> dapps)
     {
-        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return Unauthorized();
+        var (caller, denied) = gate.Admit(http);
+        if (denied is not null) return denied;
         var (balances, refused) = await EdgeAsk.AskAsync<Balances>(await dapps.GetAsync(http.RequestAborted),
-            new GetBalances(dappId, DappState.HashApiKey(key)), QueryTimeout, http.RequestAborted);
-        return refused ?? Results.Json(Views.Balances(dappId.Value, balances!.Ledgers));
+            new GetBalances(caller!.Id, caller.KeyHash), QueryTimeout, http.RequestAborted);
+        return refused ?? Results.Json(Views.Balances(caller.Id.Value, balances!.Ledgers));
+    }
+
+    /// <summary>A refusal the dApp's entity never saw (a simulation that reverted) is told to it: its fraud rules count them.</summary>
+    private static IResult Reported(Akka.Actor.IActorRef region, DappId dappId, IResult problem)
+    {
+        if (problem is Problems.ProblemResult { Code: RejectionCodes.SimulationReverted or RejectionCodes.UntrustedTarget } refused)
+            region.Tell(new ReportRefusal(dappId, refused.Code), Akka.Actor.ActorRefs.NoSender);
+        return problem;
     }
 
     /// <summary>
@@ -245,9 +255,6 @@ public static class DappEndpoints
         body.Error(field, message);
         return false;
     }
-
-    private static IResult Unauthorized() =>
-        Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, $"Send a valid API key in the {ApiKeys.Header} header.");
 
     private static IResult QuoteNotFound(string quoteId) =>
         Problems.Of(StatusCodes.Status404NotFound, RejectionCodes.QuoteNotFound, $"Quote {quoteId} does not exist.");

@@ -164,6 +164,27 @@ public sealed class JsonRequest
         return parsed > Uint256Max ? Invalid<BigInteger>(name, "must be below 2^256") : parsed;
     }
 
+    /// <summary>A field as raw JSON for nested shapes (absent or null: null); the caller validates it and reports with <see cref="Error"/>.</summary>
+    public JsonElement? Element(string name) => Present(name, required: false, out var value) ? value : null;
+
+    /// <summary>A non-negative quantity below 2^256 in a nested value (as <see cref="Quantity"/> reads a field).</summary>
+    public static bool TryQuantity(JsonElement value, out BigInteger parsed)
+    {
+        var ok = value.ValueKind switch
+        {
+            JsonValueKind.Number => BigInteger.TryParse(value.GetRawText(), NumberStyles.None, CultureInfo.InvariantCulture, out parsed),
+            JsonValueKind.String => TryParseQuantityText(value.GetString()!, out parsed),
+            _ => Fail(out parsed),
+        };
+        return ok && parsed.Sign >= 0 && parsed <= Uint256Max;
+    }
+
+    private static bool Fail(out BigInteger parsed)
+    {
+        parsed = default;
+        return false;
+    }
+
     public int? Integer(string name, bool required, int min, int max)
     {
         if (!Present(name, required, out var value)) return null;

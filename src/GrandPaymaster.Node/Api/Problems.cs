@@ -10,16 +10,16 @@ public static class Problems
 {
     public const string ContentType = "application/problem+json";
 
-    public static IResult Of(int status, string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
-        Results.Json(new ProblemBody($"https://grand-paymaster.dev/problems/{code}", Title(code), status, detail, code, errors),
-            contentType: ContentType, statusCode: status);
+    /// <summary>A problem answer; <paramref name="retryAfterSeconds"/> adds <c>Retry-After</c> ("come back later").</summary>
+    public static ProblemResult Of(int status, string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null, int? retryAfterSeconds = null) =>
+        new(status, code, retryAfterSeconds,
+            Results.Json(new ProblemBody($"https://grand-paymaster.dev/problems/{code}", Title(code), status, detail, code, errors), contentType: ContentType,
+                statusCode: status));
 
     /// <summary>A refusal as a problem; "come back later" refusals carry <c>Retry-After</c>.</summary>
-    public static IResult From(Rejection rejection)
-    {
-        var problem = Of(StatusOf(rejection.Code), rejection.Code, rejection.Message);
-        return rejection.Code == RejectionCodes.PoolUnavailable ? new WithRetryAfter(problem, 2) : problem;
-    }
+    public static ProblemResult From(Rejection rejection) =>
+        Of(StatusOf(rejection.Code), rejection.Code, rejection.Message,
+            retryAfterSeconds: rejection.RetryAfterSeconds ?? (rejection.Code == RejectionCodes.PoolUnavailable ? 2 : null));
 
     public static IResult Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         Of(StatusCodes.Status400BadRequest, "invalid_request", "The request is not valid; see errors.", errors);
@@ -27,7 +27,7 @@ public static class Problems
     public static int StatusOf(string code) => code switch
     {
         RejectionCodes.Unauthorized => StatusCodes.Status401Unauthorized,
-        RejectionCodes.DappNotFound or RejectionCodes.QuoteNotFound => StatusCodes.Status404NotFound,
+        RejectionCodes.DappNotFound or RejectionCodes.QuoteNotFound or "not_found" => StatusCodes.Status404NotFound,
         RejectionCodes.QuoteExpired => StatusCodes.Status410Gone,
         RejectionCodes.QuoteAlreadyExecuted or RejectionCodes.AlreadyRegistered => StatusCodes.Status409Conflict,
         RejectionCodes.InsufficientBalance => StatusCodes.Status402PaymentRequired,
@@ -37,7 +37,12 @@ public static class Problems
         RejectionCodes.RequestExpired => StatusCodes.Status410Gone,
         RejectionCodes.UntrustedTarget or RejectionCodes.SimulationReverted => StatusCodes.Status422UnprocessableEntity,
         RejectionCodes.DirectCallNotAllowed => StatusCodes.Status403Forbidden,
-        RejectionCodes.PoolUnavailable or RejectionCodes.PoolPaused or RejectionCodes.PoolDisabled => StatusCodes.Status503ServiceUnavailable,
+        RejectionCodes.PoolUnavailable or RejectionCodes.PoolPaused or RejectionCodes.PoolDisabled or RejectionCodes.Overloaded => StatusCodes.Status503ServiceUnavailable,
+        RejectionCodes.DappFrozen or RejectionCodes.Denylisted or RejectionCodes.ChainNotAllowed or RejectionCodes.TargetNotAllowed or RejectionCodes.Forbidden =>
+            StatusCodes.Status403Forbidden,
+        RejectionCodes.DailyCapExceeded or RejectionCodes.UserCapExceeded or RejectionCodes.TooManyOpenQuotes or RejectionCodes.Throttled =>
+            StatusCodes.Status429TooManyRequests,
+        RejectionCodes.MaxFeeExceeded => StatusCodes.Status422UnprocessableEntity,
         _ => StatusCodes.Status400BadRequest,
     };
 
@@ -47,13 +52,17 @@ public static class Problems
         _ => "Error",
     };
 
-    /// <summary>Adds <c>Retry-After</c> (seconds) to an answer.</summary>
-    private sealed class WithRetryAfter(IResult inner, int seconds) : IResult
+    /// <summary>A problem answer whose code and status the edge can still read (to report a refusal, say).</summary>
+    public sealed class ProblemResult(int status, string code, int? retryAfterSeconds, IResult body) : IResult
     {
+        public int Status => status;
+        public string Code => code;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return inner.ExecuteAsync(httpContext);
+            if (retryAfterSeconds is { } seconds)
+                httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return body.ExecuteAsync(httpContext);
         }
     }
 

@@ -117,3 +117,15 @@ public sealed class MarketHealthCheck(ChainRpcDirectory chains, Actors.Market.Ga
             : HealthCheckResult.Unhealthy($"no gas market yet for {string.Join(", ", missing)}", data: data));
     }
 }
+
+/// <summary>Ready once this node has read its directory of dApps from the journal (until then the dApp API answers 503).</summary>
+public sealed class DirectoryHealthCheck(Actors.Dapps.DappDirectory directory, Actors.Compliance.DenylistBoard denylist) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var data = new Dictionary<string, object> { ["dapps"] = directory.Count, ["denylisted"] = denylist.Count };
+        return Task.FromResult(directory.Loaded
+            ? HealthCheckResult.Healthy("the dApp directory is loaded", data)
+            : HealthCheckResult.Unhealthy("the dApp directory is still being read from the journal", data: data));
+    }
+}

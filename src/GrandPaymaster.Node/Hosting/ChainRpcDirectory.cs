@@ -7,7 +7,11 @@ namespace GrandPaymaster.Node.Hosting;
 /// A configured chain: its endpoints (failover, circuit breakers, chain id checks) and the pool's view of it. Endpoints
 /// are named <c>{chain}#{index}</c> everywhere: their URLs can carry provider keys and never leave the node.
 /// </summary>
-public sealed record ConfiguredChain(string Name, long ChainId, ChainEndpoints Endpoints, RpcPoolChain PoolChain, int ConfirmationDepth);
+public sealed record ConfiguredChain(string Name, long ChainId, ChainEndpoints Endpoints, RpcPoolChain PoolChain, int ConfirmationDepth)
+{
+    /// <summary>Call data a quote may carry on this chain (bytes); a quote's data is held in memory until it expires.</summary>
+    public int MaxDataBytes { get; init; } = ChainOptions.DefaultMaxDataBytes;
+}
 
 /// <summary>The RPC endpoints of every configured chain, built once per node and shared by the edge and the pools.</summary>
 public sealed class ChainRpcDirectory
@@ -18,7 +22,7 @@ public sealed class ChainRpcDirectory
         {
             var clients = c.RpcUrls.Select((url, i) => new EthRpcClient(http, new Uri(url), label: $"{c.Name}#{i}")).ToArray();
             var endpoints = new ChainEndpoints(c.ChainId, clients, new ChainEndpointSettings(), time);
-            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth);
+            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth) { MaxDataBytes = c.MaxDataBytes };
         }).ToArray();
     }
 

@@ -83,6 +83,11 @@ public sealed class ChainOptions
     public long ChainId { get; set; }
     public List<string> RpcUrls { get; set; } = [];
 
+    public const int DefaultMaxDataBytes = 16 * 1024;
+
+    /// <summary>Call data a quote may carry on this chain (bytes); beyond it the quote is refused <c>invalid_request</c>.</summary>
+    public int MaxDataBytes { get; set; } = DefaultMaxDataBytes;
+
     /// <summary>Blocks on top of a receipt's block before it is settled: 0 on a devnet; set it per chain for real networks.</summary>
     public int ConfirmationDepth { get; set; }
 

@@ -6,6 +6,9 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Actors.Compliance;
+using GrandPaymaster.Node.Policy;
+using Akka.Actor;
 using GrandPaymaster.Actors.Persistence;
 using GrandPaymaster.Node.Api;
 using GrandPaymaster.Node.Market;
@@ -32,6 +35,7 @@ public static class NodeApp
         RefusePublicDevSeedOnRealChains(gpm);
         builder.Services.Configure<GpmOptions>(builder.Configuration.GetSection(GpmOptions.Section));
         builder.Services.Configure<MarketOptions>(builder.Configuration.GetSection("Gpm:Market"));
+        var policy = PolicySettings.Load(builder.Configuration.GetSection("Gpm:Policy").Get<PolicyOptions>()?.Hocon ?? "");
         builder.Services.Configure<List<OperatorOptions>>(builder.Configuration.GetSection("Gpm:Admin:Operators"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
@@ -50,14 +54,16 @@ public static class NodeApp
         builder.Services.AddSingleton(sp => new MarketFreshness(MarketHocon(sp).GetTimeSpan("gpm.market.gas.fresh-for"),
             MarketHocon(sp).GetTimeSpan("gpm.market.rates.fresh-for")));
         builder.Services.AddSingleton<IMarketView, OracleMarketView>();
-        builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) => ConfigureAkka(akka, gpm, sp));
+        AddPolicy(builder.Services, policy);
+        builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) => ConfigureAkka(akka, gpm, policy, sp));
         builder.Services.AddHostedService<PoolBootstrapService>();
 
         builder.Services.AddHealthChecks()
             .AddCheck<ClusterUpHealthCheck>("cluster", tags: [ReadyTag])
             .AddCheck<JournalHealthCheck>("journal", tags: [ReadyTag])
             .AddCheck<ChainsHealthCheck>("chains", tags: [ReadyTag])
-            .AddCheck<MarketHealthCheck>("market", tags: [ReadyTag]);
+            .AddCheck<MarketHealthCheck>("market", tags: [ReadyTag])
+            .AddCheck<DirectoryHealthCheck>("directory", tags: [ReadyTag]);
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(context =>
@@ -153,12 +159,34 @@ public static class NodeApp
         }).ToArray();
     }
 
-    private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm, IServiceProvider services)
+    /// <summary>The edge's guards of issue 9 (DESIGN.md §9): directory, denylist replica, budgets, THROTTLED and overload.</summary>
+    private static void AddPolicy(IServiceCollection services, PolicySettings policy)
+    {
+        services.AddSingleton(policy);
+        services.AddSingleton<DappDirectory>();
+        services.AddSingleton<DenylistBoard>();
+        services.AddSingleton<Domain.Compliance.IDenylist>(sp => sp.GetRequiredService<DenylistBoard>());
+        services.AddSingleton(sp => new IpBudget(policy.Unauthenticated, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new WalletWatch(policy.Denylist, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DenylistRules>(sp, policy.Denylist));
+        services.AddSingleton(sp => new ThrottleGuard(policy.Quotes, policy.Throttle, sp.GetRequiredService<TimeProvider>(), change =>
+        {
+            // Known at once on this node; the dApp journals the change and every other edge learns it from the journal.
+            sp.GetRequiredService<DappDirectory>().Update(change.DappId, e => e with { ThrottledUntil = change.Throttled ? change.Until : null });
+            if (sp.GetRequiredService<ActorRegistry>().TryGet<DappRegion>(out var dapps))
+                dapps.Tell(new Domain.Dapps.DappCommands.ReportThrottle(change.DappId, change.Throttled, change.Reason, change.Until,
+                    Domain.Common.Meta.System("edge-throttle", change.Throttled ? $"THROTTLED: {change.Reason}" : "THROTTLED lifted: cooldown over",
+                        sp.GetRequiredService<TimeProvider>().GetUtcNow())));
+        }));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DappGate>(sp, policy.Overload));
+    }
+
+    private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm, PolicySettings policy, IServiceProvider services)
     {
         var clock = services.GetRequiredService<TimeProvider>();
         var chains = services.GetRequiredService<ChainRpcDirectory>();
         var modes = services.GetRequiredService<PoolModeDirectory>();
-        var policy = new Domain.Pools.PoolPolicy { StuckAfter = gpm.Pools.StuckAfter, GapFillAfter = gpm.Pools.GapFillAfter, ResumeAfter = gpm.Pools.ResumeAfter,
+        var poolPolicy = new Domain.Pools.PoolPolicy { StuckAfter = gpm.Pools.StuckAfter, GapFillAfter = gpm.Pools.GapFillAfter, ResumeAfter = gpm.Pools.ResumeAfter,
             MaxInFlightPerWorker = gpm.Pools.MaxInFlightPerWorker };
         var poolDependencies = new PoolDependencies(
             chainId => chains.Find(chainId)?.PoolChain,
@@ -168,7 +196,7 @@ public static class NodeApp
             {
                 RebroadcastAfter = gpm.Pools.RebroadcastAfter,
                 ConfirmationDepth = chains.Find(chainId)?.ConfirmationDepth ?? 0,
-                Policy = policy with { SafeMode = services.GetRequiredService<SafeModeQuoting>().Policy(chainId.Value) },
+                Policy = poolPolicy with { SafeMode = services.GetRequiredService<SafeModeQuoting>().Policy(chainId.Value) },
             },
             PoolModeReplication.Publish);
 
@@ -190,7 +218,15 @@ public static class NodeApp
             .AddChainPools(poolDependencies)
             .AddMarket(GasOracles(gpm, services), RateOracles(gpm, services), services.GetRequiredService<GasMarketBoard>(),
                 services.GetRequiredService<RateBoard>(), clock)
-            .AddDapps(clock, new DappSettings { QuoteValidity = gpm.Quotes.Validity }, modes)
+            .AddDenylist(services.GetRequiredService<DenylistBoard>(), clock)
+            .AddDapps(clock, new DappSettings
+            {
+                QuoteValidity = gpm.Quotes.Validity,
+                MaxOpenQuotes = policy.MaxOpenQuotes,
+                MaxOpenQuoteBytes = policy.MaxOpenQuoteBytes,
+                Fraud = policy.Fraud,
+            }, modes, services.GetRequiredService<DenylistBoard>())
+            .AddDappDirectory(services.GetRequiredService<DappDirectory>())
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).

@@ -126,7 +126,9 @@ public sealed class DappActorSpecs : TestKit
         return (dapp, quote);
     }
 
-    private Props DappProps() => DappActor.PropsFor(_dapp, _pools.Ref, _clock, new DappSettings(), _modes);
+    private Props DappProps(DappSettings? settings = null) => DappActor.PropsFor(_dapp, _pools.Ref, _clock, settings ?? new DappSettings(), _modes, _denylist);
+
+    private readonly GrandPaymaster.Actors.Compliance.DenylistBoard _denylist = new();
 
     private async Task<IActorRef> RegisteredAndFundedAsync()
     {

@@ -6,6 +6,7 @@ using GrandPaymaster.Actors.Persistence;
 using GrandPaymaster.Actors.Serialization;
 using GrandPaymaster.Domain.Common;
 using Address = GrandPaymaster.Domain.Common.Address;
+using GrandPaymaster.Domain.Compliance;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Fees;
 using GrandPaymaster.Domain.Money;
@@ -48,6 +49,15 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     private static readonly Domain.Market.RateView Rates = Domain.Market.RateOracleState.Empty(31337).Next(
         [new Domain.Market.RateReading("configured@a#0", ImmutableDictionary<FeeToken, BigInteger>.Empty.Add(FeeToken.Vcn, Huge), SampleMeta.At),
          Domain.Market.RateReading.Failed("http@a#1", SampleMeta.At, "HTTP 503")], SampleMeta.At, TimeSpan.FromSeconds(30)).View;
+
+    private static readonly DappPolicy SamplePolicy = new(
+        ImmutableDictionary<FeeToken, TokenLimits>.Empty.Add(FeeToken.Usdt, new TokenLimits(Huge, 5_000_000, null)),
+        [31337, 31338], [Wallet], 75);
+
+    private static readonly ImmutableDictionary<FeeToken, TokenLimits> SampleLimits =
+        ImmutableDictionary<FeeToken, TokenLimits>.Empty.Add(FeeToken.Vcn, new TokenLimits(null, 1_000, 10));
+
+    private static readonly DenylistEntry SampleDenied = new(DenylistKind.Wallet, Wallet.Value, "sanctions list", "operator:alice", SampleMeta.At, null);
 
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
     public static readonly TheoryData<object> Samples =
@@ -108,11 +118,41 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new DappEvents.RelaySubmitted(Dapp, SampleQuoteId, "0xabc", Wallet, 7, SampleMeta),
         new DappEvents.FeeReleased(Dapp, SampleQuoteId, Hold, "refused", SampleMeta),
         new DappEvents.FeeSettled(Dapp, SampleQuoteId, SampleSettlement, SampleMeta),
+        new DappCommands.SetPolicy(Dapp, SamplePolicy, new Bps(2_500), SampleMeta),
+        new DappCommands.SetOwnLimits(Dapp, "hash", SampleLimits, SampleMeta),
+        new DappCommands.GetPolicy(Dapp, null),
+        new DappCommands.FreezeDapp(Dapp, "unexecuted-quotes", "600 quotes, 0 executions", SampleMeta),
+        new DappCommands.UnfreezeDapp(Dapp, SampleMeta),
+        new DappCommands.RotateApiKey(Dapp, "hash-2", SampleMeta),
+        new DappCommands.ReportThrottle(Dapp, true, "token bucket empty", SampleMeta.At.AddSeconds(30), SampleMeta),
+        new DappCommands.ReportRefusal(Dapp, RejectionCodes.SimulationReverted),
+        new DappReplies.PolicyView(Dapp, SamplePolicy, new Bps(2_500), SampleLimits, SampleLimits, new DateOnly(2026, 11, 25),
+            ImmutableDictionary<FeeToken, BigInteger>.Empty.Add(FeeToken.Usdt, Huge)),
+        new DappEvents.PolicySet(Dapp, SamplePolicy, new Bps(2_500), SampleMeta),
+        new DappEvents.OwnLimitsSet(Dapp, SampleLimits, SampleMeta),
+        new DappEvents.DappFrozen(Dapp, "fresh-senders", "400 never-seen senders", SampleMeta),
+        new DappEvents.DappUnfrozen(Dapp, SampleMeta),
+        new DappEvents.ApiKeyRotated(Dapp, "hash-2", SampleMeta),
+        new DappEvents.DappThrottled(Dapp, "surge", SampleMeta.At.AddSeconds(30), SampleMeta),
+        new DappEvents.DappThrottleLifted(Dapp, SampleMeta),
+        new DenylistProtocol.AddEntry(DenylistKind.Wallet, Wallet.Value, SampleMeta.At.AddHours(1), SampleMeta),
+        new DenylistProtocol.RemoveEntry(DenylistKind.Target, Wallet.Value, SampleMeta),
+        DenylistProtocol.GetEntries.Instance,
+        new DenylistProtocol.Entries([SampleDenied]),
+        SampleDenied,
+        new DenylistProtocol.EntryAdded(SampleDenied, SampleMeta),
+        new DenylistProtocol.EntryRemoved(DenylistKind.Dapp, Dapp.Value, SampleMeta),
+        DenylistState.Empty.Apply(new DenylistProtocol.EntryAdded(SampleDenied, SampleMeta)),
         new DappState(Dapp, new DappProfile("Acme", "hash", new Bps(3_000), SampleMeta.At), Ledgers,
             ImmutableDictionary<QuoteId, Execution>.Empty.Add(SampleQuoteId, SampleExecution),
             ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId], ["wire-1"])
         {
             DirectCalls = [new DirectCallTarget(Chain, Wallet)],
+            Policy = SamplePolicy,
+            OwnLimits = SampleLimits,
+            Spend = DailySpend.None.Add(new DateOnly(2026, 11, 25), FeeToken.Usdt, Wallet, Huge),
+            Frozen = new Freeze("high-value-quotes", "30 quotes", SampleMeta.At),
+            ThrottledUntil = SampleMeta.At,
         },
     ];
 

@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
+
+namespace GrandPaymaster.Domain.Compliance;
+
+/// <summary>What a denylist entry names: a user's wallet, a dApp, or a target contract (on every chain).</summary>
+public enum DenylistKind
+{
+    Wallet,
+    Dapp,
+    Target,
+}
+
+/// <summary>One denylist entry: what, why, by whom (<c>operator:&lt;id&gt;</c> or <c>system:denylist-rules</c>), since when and until when (null: until removed).</summary>
+public sealed record DenylistEntry(DenylistKind Kind, string Value, string Reason, string AddedBy, DateTimeOffset AddedAt, DateTimeOffset? ExpiresAt) : IPaymasterMessage
+{
+    public string Key => KeyOf(Kind, Value);
+
+    public bool IsActiveAt(DateTimeOffset now) => ExpiresAt is not { } end || end > now;
+
+    public static string KeyOf(DenylistKind kind, string value) => $"{kind.ToString().ToLowerInvariant()}:{value}";
+}
+
+/// <summary>Reads of the denylist as this node sees it (replicated; no round trip).</summary>
+public interface IDenylist
+{
+    DenylistEntry? Find(DenylistKind kind, string value, DateTimeOffset now);
+}
+
+/// <summary>The checks every quote and every execute go through before any hold.</summary>
+public static class DenylistChecks
+{
+    /// <summary>The first active entry naming the dApp, the wallet (the user) or the target contract, as a refusal; null when none does.</summary>
+    public static Rejection? Check(this IDenylist list, DappId dapp, Address wallet, Address target, DateTimeOffset now)
+    {
+        var entry = list.Find(DenylistKind.Dapp, dapp.Value, now)
+                    ?? list.Find(DenylistKind.Wallet, wallet.Value, now)
+                    ?? list.Find(DenylistKind.Target, target.Value, now);
+        return entry is null
+            ? null
+            : new Rejection(RejectionCodes.Denylisted, entry.Kind switch
+            {
+                DenylistKind.Dapp => "This dApp is on the denylist.",
+                DenylistKind.Wallet => $"Wallet {entry.Value} is on the denylist.",
+                _ => $"Contract {entry.Value} is on the denylist.",
+            });
+    }
+}
+
+/// <summary>Commands, replies and events of the denylist entity (one persistent singleton; its journal is the audit log).</summary>
+public static class DenylistProtocol
+{
+    public interface IDenylistCommand : IPaymasterMessage;
+
+    /// <summary>Adds (or replaces) an entry; <paramref name="Meta"/> says who and why.</summary>
+    public sealed record AddEntry(DenylistKind Kind, string Value, DateTimeOffset? ExpiresAt, Meta Meta) : IDenylistCommand;
+
+    public sealed record RemoveEntry(DenylistKind Kind, string Value, Meta Meta) : IDenylistCommand;
+
+    public sealed record GetEntries : IDenylistCommand
+    {
+        public static readonly GetEntries Instance = new();
+    }
+
+    public sealed record Entries(ImmutableList<DenylistEntry> Items) : IPaymasterMessage;
+
+    public sealed record EntryAdded(DenylistEntry Entry, Meta Meta) : IPaymasterMessage;
+
+    /// <summary>An entry left the list: removed by an operator, or expired (<c>system:denylist</c>).</summary>
+    public sealed record EntryRemoved(DenylistKind Kind, string Value, Meta Meta) : IPaymasterMessage;
+}
+
+/// <summary>The denylist: pure decisions over the entries, bounded by <see cref="MaxEntries"/>.</summary>
+public sealed record DenylistState(ImmutableDictionary<string, DenylistEntry> Items) : IPaymasterMessage
+{
+    public const int MaxEntries = 100_000;
+
+    public static readonly DenylistState Empty = new(ImmutableDictionary<string, DenylistEntry>.Empty.WithComparers(StringComparer.Ordinal));
+
+    public (IPaymasterMessage Reply, DenylistProtocol.EntryAdded? Event) Decide(DenylistProtocol.AddEntry command)
+    {
+        var key = DenylistEntry.KeyOf(command.Kind, command.Value);
+        if (Items.TryGetValue(key, out var existing) && existing.ExpiresAt == command.ExpiresAt && existing.IsActiveAt(command.Meta.At))
+            return (existing, null);
+        if (!Items.ContainsKey(key) && Items.Count >= MaxEntries)
+            return (new DappReplies.Rejected(new Rejection("denylist_full", $"The denylist holds its maximum of {MaxEntries} entries; remove some first.")), null);
+        var entry = new DenylistEntry(command.Kind, command.Value, command.Meta.Reason, command.Meta.Actor, command.Meta.At, command.ExpiresAt);
+        return (entry, new DenylistProtocol.EntryAdded(entry, command.Meta));
+    }
+
+    public (IPaymasterMessage Reply, DenylistProtocol.EntryRemoved? Event) Decide(DenylistProtocol.RemoveEntry command)
+    {
+        var key = DenylistEntry.KeyOf(command.Kind, command.Value);
+        if (!Items.TryGetValue(key, out var entry))
+            return (new DappReplies.Rejected(new Rejection("not_found", $"{key} is not on the denylist.")), null);
+        return (entry, new DenylistProtocol.EntryRemoved(command.Kind, command.Value, command.Meta));
+    }
+
+    /// <summary>Entries whose expiry has passed, to be removed (each with its own event).</summary>
+    public IEnumerable<DenylistEntry> ExpiredAt(DateTimeOffset now) => Items.Values.Where(e => !e.IsActiveAt(now));
+
+    public DenylistState Apply(IPaymasterMessage @event) => @event switch
+    {
+        DenylistProtocol.EntryAdded e => this with { Items = Items.SetItem(e.Entry.Key, e.Entry) },
+        DenylistProtocol.EntryRemoved e => this with { Items = Items.Remove(DenylistEntry.KeyOf(e.Kind, e.Value)) },
+        _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Not a denylist event."),
+    };
+}

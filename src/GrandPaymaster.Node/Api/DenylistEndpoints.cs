@@ -1,0 +1,105 @@
+using Akka.Hosting;
+using GrandPaymaster.Actors.Compliance;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Compliance;
+using GrandPaymaster.Domain.Dapps;
+using Microsoft.Extensions.Options;
+using static GrandPaymaster.Domain.Compliance.DenylistProtocol;
+
+namespace GrandPaymaster.Node.Api;
+
+/// <summary>
+/// The operator's denylist routes (S9): list, add (wallet, dApp or target contract, with reason and optional expiry) and
+/// remove. Every change is an event of the denylist entity with the operator and the reason.
+/// </summary>
+public static class DenylistEndpoints
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public static void MapDenylistAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/denylist", ListAsync);
+        admin.MapPost("/denylist", AddAsync);
+        admin.MapDelete("/denylist/{kind}/{value}", RemoveAsync);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IRequiredActor<DenylistSingleton> denylist, IOptions<List<OperatorOptions>> operators)
+    {
+        if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
+        var (entries, refused) = await EdgeAsk.AskAsync<Entries>(await denylist.GetAsync(http.RequestAborted), GetEntries.Instance, Timeout, http.RequestAborted);
+        return refused ?? Results.Json(new { entries = entries!.Items.Select(Json) });
+    }
+
+    /// <summary><c>{kind: wallet|dapp|target, value, reason, expiresAt?}</c>.</summary>
+    private static async Task<IResult> AddAsync(HttpContext http, IRequiredActor<DenylistSingleton> denylist, IOptions<List<OperatorOptions>> operators,
+        TimeProvider clock)
+    {
+        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return problem;
+        body!.Allow("kind", "value", "reason", "expiresAt");
+        var kindText = body.String("kind", required: true, maxLength: 16);
+        var valueText = body.String("value", required: true, maxLength: 64);
+        var reason = body.String("reason", required: true, maxLength: 256);
+        var expiresText = body.String("expiresAt", required: false, maxLength: 40);
+        var now = clock.GetUtcNow();
+        DateTimeOffset? expiresAt = null;
+        if (expiresText is not null)
+        {
+            if (DateTimeOffset.TryParse(expiresText, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) && at > now)
+                expiresAt = at;
+            else body.Error("expiresAt", "must be an ISO-8601 time in the future");
+        }
+
+        var (kind, value) = Parse(body, kindText, valueText);
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+        var meta = new Meta(now, $"operator:{operatorId}", reason!, http.TraceIdentifier);
+        var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new AddEntry(kind, value!, expiresAt, meta),
+            Timeout, http.RequestAborted);
+        return refused ?? Results.Json(Json(entry!), statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> RemoveAsync(HttpContext http, string kind, string value, IRequiredActor<DenylistSingleton> denylist,
+        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    {
+        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
+        var reason = http.Request.Query["reason"].ToString();
+        var errors = new Dictionary<string, string[]>();
+        if (reason.Trim().Length == 0 || reason.Length > 256 || reason.Any(char.IsControl)) errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
+        var (parsedKind, parsedValue, problem) = ParsePath(kind, value);
+        if (problem is not null) errors["value"] = [problem];
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
+        var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new RemoveEntry(parsedKind, parsedValue!, meta),
+            Timeout, http.RequestAborted);
+        return refused ?? Results.Json(Json(entry!));
+    }
+
+    private static (DenylistKind Kind, string? Value) Parse(JsonRequest body, string? kind, string? value)
+    {
+        if (kind is null || value is null) return (default, null);
+        var (parsedKind, parsedValue, problem) = ParsePath(kind, value);
+        if (problem is not null) body.Error(problem.StartsWith("kind", StringComparison.Ordinal) ? "kind" : "value", problem);
+        return (parsedKind, parsedValue);
+    }
+
+    /// <summary>A wallet or target is an address (stored lower case); a dApp is its id.</summary>
+    private static (DenylistKind Kind, string? Value, string? Problem) ParsePath(string kind, string value)
+    {
+        if (!Enum.TryParse<DenylistKind>(kind, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(kind, out _))
+            return (default, null, "kind must be wallet, dapp or target");
+        if (parsed == DenylistKind.Dapp)
+            return DappId.TryParse(value, out var dapp) ? (parsed, dapp.Value, null) : (parsed, null, "value must be a dApp id");
+        return Address.TryParse(value, out var address) ? (parsed, address.Value, null) : (parsed, null, "value must be a 0x-prefixed 20-byte hex address");
+    }
+
+    private static object Json(DenylistEntry entry) => new
+    {
+        kind = entry.Kind.ToString().ToLowerInvariant(),
+        value = entry.Value,
+        reason = entry.Reason,
+        addedBy = entry.AddedBy,
+        addedAt = entry.AddedAt,
+        expiresAt = entry.ExpiresAt,
+    };
+}

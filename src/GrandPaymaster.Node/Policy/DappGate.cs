@@ -1,0 +1,67 @@
+using System.Threading.RateLimiting;
+using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Compliance;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Node.Api;
+
+namespace GrandPaymaster.Node.Policy;
+
+/// <summary>A dApp whose key the directory knows, with its key's hash (what the entity checks again).</summary>
+public sealed record DappCaller(DappId Id, string KeyHash, DirectoryEntry Entry);
+
+/// <summary>
+/// The edge's gate for the dApp API (DESIGN.md §9), before any actor message: the key against this node's directory (an
+/// unknown, revoked or malformed key spends the client IP's small budget and is answered 401, then 429), a frozen or
+/// denylisted dApp, THROTTLED for quotes, and the node's capacity (503 <c>overloaded</c> at once rather than a queue).
+/// </summary>
+public sealed class DappGate(DappDirectory directory, IpBudget budget, ThrottleGuard throttle, IDenylist denylist, TimeProvider clock, OverloadSettings overload)
+{
+    private readonly ConcurrencyLimiter _executes = Limiter(overload.MaxConcurrentExecutes);
+    private readonly ConcurrencyLimiter _quotes = Limiter(overload.MaxConcurrentQuotes);
+
+    public (DappCaller? Caller, IResult? Problem) Admit(HttpContext http, bool quote = false)
+    {
+        if (!directory.Loaded)
+            return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, "not_ready", "The node is still loading its directory of dApps; retry shortly.", retryAfterSeconds: 1));
+        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return (null, Unauthenticated(http));
+        var keyHash = DappState.HashApiKey(key);
+        if (directory.Authenticate(dappId, keyHash) is not { } entry) return (null, Unauthenticated(http));
+        if (entry.Frozen)
+            return (null, Problems.Of(StatusCodes.Status403Forbidden, RejectionCodes.DappFrozen, "This dApp is frozen; an operator must review and unfreeze it."));
+        if (denylist.Find(DenylistKind.Dapp, dappId.Value, clock.GetUtcNow()) is not null)
+            return (null, Problems.Of(StatusCodes.Status403Forbidden, RejectionCodes.Denylisted, "This dApp is on the denylist."));
+        if (quote && throttle.TryQuote(entry) is { Allowed: false } throttled)
+            return (null, Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled,
+                $"This dApp is THROTTLED: its quote rate is above its limit or far above its usual rate. Retry after {throttled.RetryAfterSeconds} s.",
+                retryAfterSeconds: throttled.RetryAfterSeconds));
+        return (new DappCaller(dappId, keyHash, entry), null);
+    }
+
+    /// <summary>A slot of the node's execute capacity (dispose it when done), or null: answer <see cref="Overloaded"/>.</summary>
+    public RateLimitLease? TryExecuteSlot() => Acquired(_executes.AttemptAcquire());
+
+    public RateLimitLease? TryQuoteSlot() => Acquired(_quotes.AttemptAcquire());
+
+    public static IResult Overloaded(string what) =>
+        Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.Overloaded, $"The node is at its capacity for {what}; retry in a second.", retryAfterSeconds: 1);
+
+    private IResult Unauthenticated(HttpContext http)
+    {
+        var (allowed, retryAfter) = budget.TryTake(http.Connection.RemoteIpAddress);
+        return allowed
+            ? Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, $"Send a valid API key in the {ApiKeys.Header} header.")
+            : Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled,
+                "Too many requests without a valid API key from this address.", retryAfterSeconds: retryAfter);
+    }
+
+    private static RateLimitLease? Acquired(RateLimitLease lease)
+    {
+        if (lease.IsAcquired) return lease;
+        lease.Dispose();
+        return null;
+    }
+
+    private static ConcurrencyLimiter Limiter(int permits) =>
+        new(new ConcurrencyLimiterOptions { PermitLimit = permits, QueueLimit = 0 });
+}

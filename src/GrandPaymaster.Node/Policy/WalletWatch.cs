@@ -1,0 +1,38 @@
+using System.Globalization;
+using System.Numerics;
+using GrandPaymaster.Domain.Common;
+
+namespace GrandPaymaster.Node.Policy;
+
+/// <summary>
+/// The denylist's pattern rules at the edge (S9): a wallet quoted more than N times in a minute, or a single quote above X
+/// wei of gas. A rule that fires names the wallet with the reason, once per minute at most; the caller adds the entry.
+/// Memory: at most <see cref="DenylistRuleSettings.TrackedWallets"/> wallets per minute; beyond, new ones are not counted.
+/// </summary>
+public sealed class WalletWatch(DenylistRuleSettings settings, TimeProvider clock)
+{
+    private readonly Dictionary<Address, int> _counts = new();
+    private long _minute = -1;
+
+    /// <summary>Counts one quote for <paramref name="wallet"/> that may cost <paramref name="mostNativeGas"/>; the reason when a rule fires.</summary>
+    public string? Quoted(Address wallet, BigInteger mostNativeGas)
+    {
+        if (mostNativeGas > settings.SingleQuoteAboveWei)
+            return string.Create(CultureInfo.InvariantCulture, $"rule single-quote-above: a quote of up to {mostNativeGas} wei of gas (limit {settings.SingleQuoteAboveWei})");
+        var minute = clock.GetUtcNow().ToUnixTimeSeconds() / 60;
+        lock (_counts)
+        {
+            if (minute != _minute)
+            {
+                _counts.Clear();
+                _minute = minute;
+            }
+
+            if (!_counts.TryGetValue(wallet, out var count) && _counts.Count >= settings.TrackedWallets) return null;
+            _counts[wallet] = ++count;
+            return count == settings.WalletQuotesPerMinute + 1
+                ? string.Create(CultureInfo.InvariantCulture, $"rule wallet-quote-rate: more than {settings.WalletQuotesPerMinute} quotes within a minute")
+                : null;
+        }
+    }
+}
