@@ -122,4 +122,6 @@ public static class RejectionCodes
     public const string UntrustedTarget = "untrusted_target";
     public const string SimulationReverted = "simulation_reverted";
     public const string DirectCallNotAllowed = "direct_call_not_allowed";
+    public const string DepositReferenceConflict = "deposit_reference_conflict";
+    public const string GasLimitExceeded = "gas_limit_exceeded";
 }
