@@ -7,7 +7,11 @@ namespace GrandPaymaster.Node.Hosting;
 /// A configured chain: its endpoints (failover, circuit breakers, chain id checks) and the pool's view of it. Endpoints
 /// are named <c>{chain}#{index}</c> everywhere: their URLs can carry provider keys and never leave the node.
 /// </summary>
-public sealed record ConfiguredChain(string Name, long ChainId, ChainEndpoints Endpoints, RpcPoolChain PoolChain, int ConfirmationDepth);
+public sealed record ConfiguredChain(string Name, long ChainId, ChainEndpoints Endpoints, RpcPoolChain PoolChain, int ConfirmationDepth)
+{
+    /// <summary>The latest block's gas limit, cached: the most gas a quote may ask for on this chain.</summary>
+    public required BlockGasLimit BlockGasLimit { get; init; }
+}
 
 /// <summary>The RPC endpoints of every configured chain, built once per node and shared by the edge and the pools.</summary>
 public sealed class ChainRpcDirectory
@@ -18,7 +22,10 @@ public sealed class ChainRpcDirectory
         {
             var clients = c.RpcUrls.Select((url, i) => new EthRpcClient(http, new Uri(url), label: $"{c.Name}#{i}")).ToArray();
             var endpoints = new ChainEndpoints(c.ChainId, clients, new ChainEndpointSettings(), time);
-            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth);
+            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth)
+            {
+                BlockGasLimit = new BlockGasLimit(endpoints, time),
+            };
         }).ToArray();
     }
 
