@@ -14,6 +14,12 @@ public sealed class BadInputTests(NodeFixture fixture)
     private const string Sender = "0x1111111111111111111111111111111111111111";
     private const string Target = "0x2222222222222222222222222222222222222222";
 
+    /// <summary>A contract that loops until its gas runs out: no block holds enough gas for it (set up once).</summary>
+    private const string GasBurner = "0x3333333333333333333333333333333333333333";
+
+    /// <summary>The reference of the setup's deposit of 100 USDT.</summary>
+    private const string DepositReference = "bad-input-wire-1";
+
     // One setup for all cases (xUnit makes a new instance per case): it waits for a quote to expire.
     private static readonly SemaphoreSlim SetupGate = new(1, 1);
     private static Setup? _setup;
@@ -66,13 +72,28 @@ public sealed class BadInputTests(NodeFixture fixture)
         yield return new("deposit without operator token", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"5\"}", 401, "unauthorized", Key: "none");
         yield return new("negative deposit", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"-5\"}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
         yield return new("deposit of zero", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"0\"}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
+        yield return new("mixed-case address with a wrong EIP-55 checksum", quote, "/v1/quotes", Body(to: "\"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD\""), 400, "invalid_request");
+        yield return new("field given twice", quote, "/v1/quotes", Body() [..^1] + ",\"feeToken\":\"VCN\"}", 400, "invalid_request");
+        yield return new("number longer than 2^256 could need", quote, "/v1/quotes", Body(gasLimit: "1" + new string('0', 78)), 400, "invalid_request");
+        yield return new("gas limit with an exponent", quote, "/v1/quotes", Body(gasLimit: "5e4"), 400, "invalid_request");
+        yield return new("gas limit with a fraction", quote, "/v1/quotes", Body(gasLimit: "50000.0"), 400, "invalid_request");
+        yield return new("forwarded call whose forwarder transaction exceeds the block gas limit", quote, "/v1/quotes", Body(gasLimit: "29990000", callType: "forwarded"),
+            422, "gas_limit_exceeded");
+        yield return new("call that needs more gas than a block holds", quote, "/v1/quotes", Body(to: "\"" + GasBurner + "\"", callType: "forwarded"), 422, "gas_limit_exceeded");
+        yield return new("revoke with a wrong EIP-55 checksum in the path", HttpMethod.Delete, "/admin/v1/dapps/{dapp}/direct-calls/31337/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD?reason=typo",
+            null, 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
+        yield return new("deposit reference reused with another amount", quote, "/admin/v1/dapps/{dapp}/deposits",
+            $"{{\"token\":\"USDT\",\"amount\":\"5\",\"reference\":\"{DepositReference}\"}}", 409, "deposit_reference_conflict", Key: "none", Bearer: PaymasterClient.OperatorToken);
+        yield return new("deposit reference reused with another token", quote, "/admin/v1/dapps/{dapp}/deposits",
+            $"{{\"token\":\"VCN\",\"amount\":\"100000000\",\"reference\":\"{DepositReference}\"}}", 409, "deposit_reference_conflict", Key: "none", Bearer: PaymasterClient.OperatorToken);
         yield return new("surcharge outside 20-50%", quote, "/admin/v1/dapps", "{\"name\":\"x\",\"surchargeBps\":6000}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
     }
 
     private static string Body(string chainId = "31337", string to = "\"" + Target + "\"", string token = "\"USDT\"", string? data = null, string? gasLimit = null,
-        string? value = null)
+        string? value = null, string? callType = null)
     {
-        var extra = (data is null ? "" : $",\"data\":{data}") + (gasLimit is null ? "" : $",\"gasLimit\":{gasLimit}") + (value is null ? "" : $",\"value\":{value}");
+        var extra = (data is null ? "" : $",\"data\":{data}") + (gasLimit is null ? "" : $",\"gasLimit\":{gasLimit}") + (value is null ? "" : $",\"value\":{value}") +
+                    (callType is null ? "" : $",\"callType\":\"{callType}\"");
         return $"{{\"chainId\":{chainId},\"sender\":\"{Sender}\",\"to\":{to},\"feeToken\":{token}{extra}}}";
     }
 
@@ -84,7 +105,10 @@ public sealed class BadInputTests(NodeFixture fixture)
             if (_setup is not null) return _setup;
             var client = fixture.Client;
             var (dappId, apiKey) = await client.RegisterDappAsync("bad-input", directCalls: [(31337, Target)]);
-            await client.DepositAsync(dappId, "USDT", "100000000");
+            using (var deposit = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/deposits",
+                       new { token = "USDT", amount = "100000000", reference = DepositReference }, bearer: PaymasterClient.OperatorToken))
+                await PaymasterClient.ExpectAsync(deposit, HttpStatusCode.OK);
+            await fixture.Rpc(31337).RequestAsync("anvil_setCode", [GasBurner, "0x5b600056"]); // JUMPDEST PUSH1 0 JUMP: loops forever
             var (_, otherKey) = await client.RegisterDappAsync("someone-else", directCalls: [(31337, Target)]);
             var body = new { chainId = 31337, sender = Sender, to = Target, gasLimit = "50000", feeToken = "USDT", callType = "direct" };
             var expired = await QuoteIdAsync(client, apiKey, body);
@@ -128,6 +152,20 @@ public sealed class BadInputTests(NodeFixture fixture)
         Assert.Equal(@case.Code, problem.GetProperty("code").GetString());
         Assert.Equal(@case.Status, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        Assert.Equal(rowsBefore, fixture.Node.Journal.Rows());
+    }
+
+    [Fact]
+    public async Task A_deposit_retried_with_its_reference_amount_and_token_answers_the_balances_and_credits_nothing()
+    {
+        var setup = await SetUpOnceAsync();
+        var rowsBefore = await StableJournalRowsAsync();
+
+        using var retry = await fixture.Client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{setup.DappId}/deposits",
+            new { token = "USDT", amount = "100000000", reference = DepositReference }, bearer: PaymasterClient.OperatorToken);
+
+        var balances = await PaymasterClient.ExpectAsync(retry, HttpStatusCode.OK);
+        Assert.Contains("100000000", balances.GetRawText());
         Assert.Equal(rowsBefore, fixture.Node.Journal.Rows());
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
@@ -136,6 +137,51 @@ internal static class TokenQuantity
         writer.WriteStartObject();
         writer.WriteString("Token", token.ToString());
         writer.WriteString(field, value.ToString(CultureInfo.InvariantCulture));
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>
+/// A dApp's deposit references with what each credited: <c>{"wire-1": {"Token": "Usdt", "Units": "5"}}</c>. Snapshots written
+/// before amounts were kept hold a plain list of references; those read as references with no amount (null), so such a
+/// dApp still recovers and a retry of an old deposit still counts once.
+/// </summary>
+internal sealed class DepositReferencesJsonConverter : JsonConverter<ImmutableDictionary<string, TokenAmount?>>
+{
+    private static readonly TokenAmountJsonConverter Amounts = new();
+
+    public override ImmutableDictionary<string, TokenAmount?> Read(ref Utf8JsonReader reader, Type typeToConvert,
+        JsonSerializerOptions options)
+    {
+        var references = ImmutableDictionary.CreateBuilder<string, TokenAmount?>(StringComparer.Ordinal);
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                references[reader.GetString() ?? throw new JsonException("A deposit reference is null.")] = null;
+            return references.ToImmutable();
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("Deposit references are an object or (older snapshots) an array.");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var reference = reader.GetString()!;
+            reader.Read();
+            references[reference] = reader.TokenType == JsonTokenType.Null ? null : Amounts.Read(ref reader, typeof(TokenAmount), options);
+        }
+
+        return references.ToImmutable();
+    }
+
+    public override void Write(Utf8JsonWriter writer, ImmutableDictionary<string, TokenAmount?> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (reference, amount) in value)
+        {
+            writer.WritePropertyName(reference);
+            if (amount is { } credited) Amounts.Write(writer, credited, options);
+            else writer.WriteNullValue();
+        }
+
         writer.WriteEndObject();
     }
 }

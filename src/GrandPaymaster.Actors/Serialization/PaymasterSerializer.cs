@@ -22,7 +22,7 @@ public sealed class PaymasterSerializer : SerializerWithStringManifest
         {
             new BigIntegerJsonConverter(), new ChainIdJsonConverter(), new AddressJsonConverter(), new DappIdJsonConverter(),
             new QuoteIdJsonConverter(), new WeiJsonConverter(), new BpsJsonConverter(), new TokenAmountJsonConverter(),
-            new ConversionRateJsonConverter(), new JsonStringEnumConverter(),
+            new ConversionRateJsonConverter(), new DepositReferencesJsonConverter(), new JsonStringEnumConverter(),
         },
     };
 

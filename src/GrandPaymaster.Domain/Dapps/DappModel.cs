@@ -133,4 +133,6 @@ public static class RejectionCodes
     public const string Throttled = "throttled";
     public const string Overloaded = "overloaded";
     public const string Forbidden = "forbidden";
+    public const string DepositReferenceConflict = "deposit_reference_conflict";
+    public const string GasLimitExceeded = "gas_limit_exceeded";
 }

@@ -39,6 +39,10 @@ public sealed record ExecuteDecision(ExecuteOutcome Outcome, IPaymasterMessage? 
 /// A dApp's books: profile, per-token ledgers, executed quotes and idempotency keys. Pure: the
 /// decision methods never change state; <see cref="Apply"/> folds an event.
 /// </summary>
+/// <param name="DepositReferences">
+/// Every deposit reference with what it credited (one entry per referenced deposit, for the dApp's life), so a retry is told
+/// from a reused reference; null for a reference read from a snapshot written before amounts were kept.
+/// </param>
 public sealed partial record DappState(
     DappId Id,
     DappProfile? Profile,
@@ -46,7 +50,7 @@ public sealed partial record DappState(
     ImmutableDictionary<QuoteId, Execution> Executions,
     ImmutableDictionary<string, QuoteId> IdempotencyKeys,
     ImmutableList<QuoteId> Closed,
-    ImmutableHashSet<string> DepositReferences) : IPaymasterMessage
+    ImmutableDictionary<string, TokenAmount?> DepositReferences) : IPaymasterMessage
 {
     /// <summary>
     /// Settled or released executions kept in memory (for status and idempotent replay) before the
@@ -56,7 +60,7 @@ public sealed partial record DappState(
 
     public static DappState Empty(DappId id) => new(id, null, ImmutableDictionary<FeeToken, Ledger>.Empty,
         ImmutableDictionary<QuoteId, Execution>.Empty, ImmutableDictionary<string, QuoteId>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableList<QuoteId>.Empty, ImmutableHashSet<string>.Empty);
+        ImmutableList<QuoteId>.Empty, ImmutableDictionary<string, TokenAmount?>.Empty.WithComparers(StringComparer.Ordinal));
 
     public bool IsRegistered => Profile is not null;
 
@@ -101,8 +105,14 @@ public sealed partial record DappState(
     {
         if (!IsRegistered) return Decision.Reject(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.");
         if (command.Amount.Units.IsZero) return Decision.Reject(RejectionCodes.InvalidRequest, "A deposit must be positive.");
-        // A deposit retried with its reference (after a timeout, say) is credited once.
-        if (command.Reference.Length > 0 && DepositReferences.Contains(command.Reference)) return new Decision(new Balances(Id, Ledgers), []);
+        // A deposit retried with its reference (after a timeout, say) is credited once; the same reference with another amount or
+        // token is a different deposit under a reused reference (a typo, or two wires mixed up): refused, never silently dropped.
+        // A reference from before amounts were remembered (null: an older snapshot) answers every retry as credited, as it did then.
+        if (command.Reference.Length > 0 && DepositReferences.TryGetValue(command.Reference, out var credited))
+            return credited is null || credited == command.Amount
+                ? new Decision(new Balances(Id, Ledgers), [])
+                : Decision.Reject(RejectionCodes.DepositReferenceConflict,
+                    $"Reference '{command.Reference}' already credited {credited.Value}; a deposit of another amount or token needs its own reference.");
         var deposited = new FundsDeposited(Id, command.Amount, command.Reference, command.Meta);
         return new Decision(new Balances(Id, Apply(deposited).Ledgers), [deposited]);
     }
@@ -285,7 +295,7 @@ public sealed partial record DappState(
         DappRegistered e => this with { Profile = new DappProfile(e.Name, e.ApiKeyHash, e.Surcharge, e.Meta.At) },
         FundsDeposited e => WithLedger(e.Amount.Token, l => l with { Deposited = l.Deposited + e.Amount.Units, Available = l.Available + e.Amount.Units }) with
         {
-            DepositReferences = e.Reference.Length > 0 ? DepositReferences.Add(e.Reference) : DepositReferences,
+            DepositReferences = e.Reference.Length > 0 ? DepositReferences.SetItem(e.Reference, e.Amount) : DepositReferences,
         },
         // FeeQuoted and FeeDeducted are one atomic write; the first opens the execution, the second moves the money.
         PolicySet or OwnLimitsSet or DappFrozen or DappUnfrozen or ApiKeyRotated or DappThrottled or DappThrottleLifted => ApplyPolicy(@event),

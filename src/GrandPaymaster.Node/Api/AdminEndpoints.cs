@@ -122,7 +122,7 @@ public static class AdminEndpoints
         var errors = new Dictionary<string, string[]>();
         if (!long.TryParse(chainId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var chain) || chain <= 0)
             errors["chainId"] = ["must be a positive chain id"];
-        if (!Address.TryParse(target, out var address)) errors["target"] = ["must be a 0x-prefixed 20-byte hex address"];
+        if (!AddressInput.TryParse(target, out var address, out var targetError)) errors["target"] = [targetError];
         if (reason.Trim().Length == 0 || reason.Length > 256 || reason.Any(char.IsControl)) errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
         if (errors.Count > 0) return Problems.Invalid(errors);
         return await SetDirectCallAsync(http, dapps, new SetDirectCall(id, new DirectCallTarget(new ChainId(chain), address), false,

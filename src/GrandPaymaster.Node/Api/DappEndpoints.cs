@@ -95,14 +95,15 @@ public static class DappEndpoints
             if (readProblem is not null) return Reported(region, dappId, readProblem);
             forwarding = new ForwardInputs(Address.Parse(f.ToChecksumString()), inner!.Value.Nonce, inner.Value.Gas);
             gasLimit = ForwarderAbi.OuterGasLimit(inner.Value.Gas, (data.Length - 2) / 2);
-            if (gasLimit > MaxGasLimit) return Problems.Invalid(new Dictionary<string, string[]> { ["gasLimit"] = [$"the forwarded call needs more than {MaxGasLimit} gas"] });
         }
         else if (gasLimit is null)
         {
-            var (estimate, simulationProblem) = await EstimateAsync(chain, new CallRequest(to.Value.Value, Chain.Encoding.Hex.Decode(data)), http.RequestAborted);
+            var (estimate, simulationProblem) = await EstimateAsync(chain, DirectCall(sender.Value, to.Value, data), http.RequestAborted);
             if (simulationProblem is not null) return Reported(region, dappId, simulationProblem);
             gasLimit = estimate;
         }
+
+        if (await GasCap.CheckAsync(chain, gasLimit!.Value, MaxGasLimit, forwarder is not null, http.RequestAborted) is { } tooMuchGas) return tooMuchGas;
 
         var buffer = gas.Buffer;
         if (modes.Get(chainId.Value) is { Mode: PoolMode.SafeMode } safe)
@@ -219,11 +220,19 @@ public static class DappEndpoints
             return (null, Problems.Of(StatusCodes.Status422UnprocessableEntity, "simulation_reverted",
                 e.Reason is null ? "The call reverts when simulated." : $"The call reverts when simulated: {RpcRedaction.Redact(e.Reason)}"));
         }
+        catch (RpcErrorException e) when (e.RpcMessage.Contains("gas required exceeds", StringComparison.OrdinalIgnoreCase))
+        {
+            // Geth's and anvil's answer for a call that runs out of even a whole block's gas: the call's problem, not an outage.
+            return (null, GasCap.EstimateExceeded(chain));
+        }
         catch (RpcException)
         {
             return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, RejectionCodes.PoolUnavailable, $"Chain {chain.Name} cannot simulate the call right now."));
         }
     }
+
+    /// <summary>A direct call simulated as the quote's sender sends it (not from no one: a target may check its caller).</summary>
+    private static CallRequest DirectCall(Address sender, Address to, string data) => new(to.Value, Chain.Encoding.Hex.Decode(data), sender.Value);
 
     /// <summary>
     /// What a forwarded quote needs from the chain: the user's nonce on the forwarder and, unless the dApp gave one, the gas of

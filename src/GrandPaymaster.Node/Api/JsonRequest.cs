@@ -13,6 +13,7 @@ namespace GrandPaymaster.Node.Api;
 public sealed class JsonRequest
 {
     public const int MaxBodyBytes = 64 * 1024;
+    private const int MaxDepth = 16;
     private static readonly BigInteger Uint256Max = BigInteger.Pow(2, 256) - 1;
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
     private readonly JsonElement _root;
@@ -46,7 +47,10 @@ public sealed class JsonRequest
 
         try
         {
-            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
+            if (JsonBodyScan.FindFlaw(body, MaxDepth) is { } flaw)
+                return (null, Problems.Of(StatusCodes.Status400BadRequest, "invalid_request", $"The body is not accepted: {flaw.Detail}",
+                    new Dictionary<string, string[]> { [flaw.Field.Length > 0 ? flaw.Field : "body"] = [flaw.Error] }));
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return (null, Problems.Of(StatusCodes.Status400BadRequest, "invalid_request", "The body must be a JSON object."));
             EnsureReadableText(document.RootElement);
@@ -109,8 +113,8 @@ public sealed class JsonRequest
     {
         var text = String(name, required: true, maxLength: 42);
         if (text is null) return null;
-        if (Domain.Common.Address.TryParse(text, out var address)) return address;
-        Error(name, "must be a 0x-prefixed 20-byte hex address");
+        if (AddressInput.TryParse(text, out var address, out var error)) return address;
+        Error(name, error);
         return null;
     }
 

@@ -33,9 +33,9 @@ public static class Problems
         RejectionCodes.InsufficientBalance => StatusCodes.Status402PaymentRequired,
         RejectionCodes.IdempotencyConflict => StatusCodes.Status422UnprocessableEntity,
         RejectionCodes.RelayFailed => StatusCodes.Status502BadGateway,
-        RejectionCodes.NonceStale => StatusCodes.Status409Conflict,
+        RejectionCodes.NonceStale or RejectionCodes.DepositReferenceConflict => StatusCodes.Status409Conflict,
         RejectionCodes.RequestExpired => StatusCodes.Status410Gone,
-        RejectionCodes.UntrustedTarget or RejectionCodes.SimulationReverted => StatusCodes.Status422UnprocessableEntity,
+        RejectionCodes.UntrustedTarget or RejectionCodes.SimulationReverted or RejectionCodes.GasLimitExceeded => StatusCodes.Status422UnprocessableEntity,
         RejectionCodes.DirectCallNotAllowed => StatusCodes.Status403Forbidden,
         RejectionCodes.PoolUnavailable or RejectionCodes.PoolPaused or RejectionCodes.PoolDisabled or RejectionCodes.Overloaded => StatusCodes.Status503ServiceUnavailable,
         RejectionCodes.DappFrozen or RejectionCodes.Denylisted or RejectionCodes.ChainNotAllowed or RejectionCodes.TargetNotAllowed or RejectionCodes.Forbidden =>

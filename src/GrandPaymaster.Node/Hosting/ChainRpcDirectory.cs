@@ -11,6 +11,9 @@ public sealed record ConfiguredChain(string Name, long ChainId, ChainEndpoints E
 {
     /// <summary>Call data a quote may carry on this chain (bytes); a quote's data is held in memory until it expires.</summary>
     public int MaxDataBytes { get; init; } = ChainOptions.DefaultMaxDataBytes;
+
+    /// <summary>The latest block's gas limit, cached: the most gas a quote may ask for on this chain.</summary>
+    public required BlockGasLimit BlockGasLimit { get; init; }
 }
 
 /// <summary>The RPC endpoints of every configured chain, built once per node and shared by the edge and the pools.</summary>
@@ -22,7 +25,11 @@ public sealed class ChainRpcDirectory
         {
             var clients = c.RpcUrls.Select((url, i) => new EthRpcClient(http, new Uri(url), label: $"{c.Name}#{i}")).ToArray();
             var endpoints = new ChainEndpoints(c.ChainId, clients, new ChainEndpointSettings(), time);
-            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth) { MaxDataBytes = c.MaxDataBytes };
+            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth)
+            {
+                MaxDataBytes = c.MaxDataBytes,
+                BlockGasLimit = new BlockGasLimit(endpoints, time),
+            };
         }).ToArray();
     }
 

@@ -145,7 +145,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         DenylistState.Empty.Apply(new DenylistProtocol.EntryAdded(SampleDenied, SampleMeta)),
         new DappState(Dapp, new DappProfile("Acme", "hash", new Bps(3_000), SampleMeta.At), Ledgers,
             ImmutableDictionary<QuoteId, Execution>.Empty.Add(SampleQuoteId, SampleExecution),
-            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId], ["wire-1"])
+            ImmutableDictionary<string, QuoteId>.Empty.Add("key-1", SampleQuoteId), [SampleQuoteId],
+            ImmutableDictionary<string, TokenAmount?>.Empty.Add("wire-1", Hold).Add("wire-0", null))
         {
             DirectCalls = [new DirectCallTarget(Chain, Wallet)],
             Policy = SamplePolicy,
@@ -245,6 +246,34 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         var json = System.Text.Json.JsonSerializer.Serialize(max, PaymasterSerializer.Options);
         Assert.Equal($"\"{max}\"", json);
         Assert.Equal(max, System.Text.Json.JsonSerializer.Deserialize<System.Numerics.BigInteger>(json, PaymasterSerializer.Options));
+    }
+
+    [Fact]
+    public void A_dapp_snapshot_remembers_what_each_deposit_reference_credited()
+    {
+        var state = DappState.Empty(Dapp) with
+        {
+            DepositReferences = ImmutableDictionary<string, TokenAmount?>.Empty.Add("wire-1", new TokenAmount(FeeToken.Usdt, Huge)),
+        };
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(state);
+
+        var copy = (DappState)serializer.FromBinary(serializer.ToBinary(state), serializer.Manifest(state));
+
+        Assert.Equal(new TokenAmount(FeeToken.Usdt, Huge), copy.DepositReferences["wire-1"]);
+    }
+
+    [Fact]
+    public void A_dapp_snapshot_from_before_amounts_were_kept_still_reads_with_its_references()
+    {
+        var current = Json(DappState.Empty(Dapp));
+        var legacy = current.Replace("\"DepositReferences\":{}", "\"DepositReferences\":[\"wire-1\",\"wire-2\"]", StringComparison.Ordinal);
+        Assert.NotEqual(current, legacy);
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(DappState.Empty(Dapp));
+
+        var state = (DappState)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(legacy), serializer.Manifest(DappState.Empty(Dapp)));
+
+        Assert.Equal(["wire-1", "wire-2"], state.DepositReferences.Keys.Order());
+        Assert.All(state.DepositReferences.Values, amount => Assert.Null(amount));
     }
 
     private static string Json(object message) => System.Text.Json.JsonSerializer.Serialize(message, message.GetType(), PaymasterSerializer.Options);

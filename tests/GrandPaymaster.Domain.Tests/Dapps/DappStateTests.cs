@@ -186,4 +186,43 @@ public sealed class DappStateTests
         Assert.Equal(100_000_000, ((Balances)retry.Reply).Ledgers[FeeToken.Usdt].Deposited);
         Assert.Single(other.Events);
     }
+
+    [Theory]
+    [InlineData("Usdt", 99_999_999)]
+    [InlineData("Usdt", 100_000_001)]
+    [InlineData("Vcn", 100_000_000)]
+    public void A_deposit_reference_reused_with_another_amount_or_token_is_a_conflict_and_credits_nothing(string token, long units)
+    {
+        var state = Funded();
+
+        var reused = state.Decide(new Deposit(Dapp, new TokenAmount(Enum.Parse<FeeToken>(token), units), "wire-1", Meta));
+
+        Assert.Equal(RejectionCodes.DepositReferenceConflict, Assert.IsType<Rejected>(reused.Reply).Rejection.Code);
+        Assert.Contains("wire-1", Assert.IsType<Rejected>(reused.Reply).Rejection.Message);
+        Assert.Empty(reused.Events);
+    }
+
+    [Fact]
+    public void A_deposit_reference_from_an_older_snapshot_without_its_amount_still_counts_once()
+    {
+        var state = Funded() with { DepositReferences = DappState.Empty(Dapp).DepositReferences.Add("wire-0", null) };
+
+        var retry = state.Decide(new Deposit(Dapp, new TokenAmount(FeeToken.Vcn, 7), "wire-0", Meta));
+
+        Assert.IsType<Balances>(retry.Reply);
+        Assert.Empty(retry.Events);
+    }
+
+    [Fact]
+    public void Deposits_without_a_reference_are_all_credited_and_remember_nothing()
+    {
+        var state = Funded();
+        var first = state.Decide(new Deposit(Dapp, new TokenAmount(FeeToken.Usdt, 5), "", Meta));
+        state = Apply(state, first.Events);
+        var second = state.Decide(new Deposit(Dapp, new TokenAmount(FeeToken.Usdt, 5), "", Meta));
+
+        Assert.Single(first.Events);
+        Assert.Single(second.Events);
+        Assert.Equal(["wire-1"], state.DepositReferences.Keys);
+    }
 }
