@@ -40,7 +40,7 @@ public sealed class NodeHostTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         using var report = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
         var checks = report.RootElement.GetProperty("checks");
-        Assert.Equal(["chains", "cluster", "journal", "market"], checks.EnumerateObject().Select(c => c.Name).Order());
+        Assert.Equal(["chains", "cluster", "directory", "journal", "market"], checks.EnumerateObject().Select(c => c.Name).Order());
         Assert.All(checks.EnumerateObject(), c => Assert.Equal("Healthy", c.Value.GetProperty("status").GetString()));
     }
 

@@ -49,6 +49,9 @@ public sealed class TestNode : IAsyncDisposable
             $"--Gpm:Persistence:DataDirectory={dataDirectory}",
             "--Gpm:Admin:Operators:0:Id=tester",
             $"--Gpm:Admin:Operators:0:Token={PaymasterClient.OperatorToken}",
+            // Every test on a node shares the loopback address: its budget for requests without a valid key is widened here
+            // (PolicyTests checks the real one on a node of its own).
+            "--Gpm:Policy:Hocon=gpm.policy.unauthenticated { per-second = 1000, burst = 1000 }",
         };
         var i = 0;
         foreach (var (name, chainId, rpcUrl) in chains)

@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
 using Akka.Event;
 using Akka.Persistence.Journal;
 using Akka.Persistence.Query;
@@ -15,11 +17,11 @@ using static GrandPaymaster.Domain.Dapps.DappEvents;
 namespace GrandPaymaster.Actors.Dapps;
 
 /// <summary>What an edge knows of a dApp without asking it: its key hash, whether it is frozen or throttled, its quote rate.</summary>
-public sealed record DirectoryEntry(DappId DappId, string ApiKeyHash, bool Frozen, DateTimeOffset? ThrottledUntil, int? QuotesPerSecond);
+public sealed record DirectoryEntry(DappId DappId, string ApiKeyHash, bool Frozen, DateTimeOffset? ThrottledUntil, int? QuotesPerSecond) : IPaymasterMessage;
 
 /// <summary>
 /// This node's directory of dApps (DESIGN.md §9): which dApp ids and key hashes exist, folded from the dApps' <c>admin</c>-tagged
-/// events by <see cref="DappDirectoryFeed"/>, so the edge refuses an unknown or revoked key with no actor message and no
+/// events by <see cref="DappDirectoryFeed"/> and replicated to every node, so the edge refuses an unknown or revoked key with no actor message and no
 /// journal read. Bounded by the number of registered dApps. Until the journal has been read once it is not
 /// <see cref="Loaded"/> and the edge answers 503.
 /// </summary>
@@ -90,32 +92,40 @@ public sealed class AdminEventTagger : IWriteEventAdapter
 }
 
 /// <summary>
-/// Fills this node's <see cref="DappDirectory"/>: first every <c>admin</c>-tagged event in the journal (then the directory is
-/// loaded), then, live, the ones that follow from any node. A failed query starts again from the last offset it read.
+/// Feeds every node's <see cref="DappDirectory"/> (a cluster singleton on a node with the journal): first every
+/// <c>admin</c>-tagged event in the journal, then, live, the ones that follow; each changed entry is replicated through
+/// Distributed Data, and once the journal has been read the directory is marked loaded. Edge-only nodes need no journal
+/// access. A failed query starts again from the last offset it read.
 /// </summary>
 public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
 {
+    internal static readonly LWWDictionaryKey<string, DirectoryEntry> EntriesKey = new("dapp-directory");
+    internal static readonly LWWRegisterKey<bool> LoadedKey = new("dapp-directory-loaded");
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly DappDirectory _directory;
+    private readonly DappDirectory _folded = new();
     private Offset _offset = Offset.NoOffset();
+    private bool _caughtUp;
 
-    public DappDirectoryFeed(DappDirectory directory)
+    public DappDirectoryFeed()
     {
-        _directory = directory;
         Receive<EventEnvelope>(envelope =>
         {
-            if (envelope.Event is IDappEvent e) _directory.Apply(e);
             _offset = envelope.Offset;
+            if (envelope.Event is not IDappEvent e) return;
+            _folded.Apply(e);
+            if (_folded.Find(e.DappId) is { } entry) Replicate(map => map.SetItem(SelfAddress, entry.DappId.Value, entry));
         });
         Receive<CaughtUp>(_ =>
         {
-            _directory.MarkLoaded();
+            _caughtUp = true;
+            DistributedData.Get(Context.System).Replicator.Tell(Dsl.Update(LoadedKey, new LWWRegister<bool>(SelfAddress, false), WriteLocal.Instance,
+                r => r.WithValue(SelfAddress, true)), ActorRefs.Nobody);
             Run(live: true);
         });
         Receive<Status.Failure>(f =>
         {
             _log.Warning(f.Cause, "The dApp directory's journal query failed; starting again from its last offset");
-            Timers.StartSingleTimer("retry", _directory.Loaded ? Retry.Live : Retry.Current, TimeSpan.FromSeconds(1));
+            Timers.StartSingleTimer("retry", _caughtUp ? Retry.Live : Retry.Current, TimeSpan.FromSeconds(1));
         });
         Receive<Retry>(r => Run(r == Retry.Live));
     }
@@ -128,21 +138,50 @@ public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props PropsFor(DappDirectory directory) => Props.Create(() => new DappDirectoryFeed(directory));
+    private UniqueAddress SelfAddress => Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress;
+
+    public static Props PropsFor() => Props.Create(() => new DappDirectoryFeed());
 
     protected override void PreStart() => Run(live: false);
+
+    private void Replicate(Func<LWWDictionary<string, DirectoryEntry>, LWWDictionary<string, DirectoryEntry>> change) =>
+        DistributedData.Get(Context.System).Replicator.Tell(Dsl.Update(EntriesKey, LWWDictionary<string, DirectoryEntry>.Empty, WriteLocal.Instance, change),
+            ActorRefs.Nobody);
 
     private void Run(bool live)
     {
         var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         var source = live ? journal.EventsByTag(AdminEventTagger.Tag, _offset) : journal.CurrentEventsByTag(AdminEventTagger.Tag, _offset);
-        var self = Self;
-        source.RunWith(Sink.ActorRef<EventEnvelope>(self, live ? new Status.Failure(new InvalidOperationException("The live query ended.")) : CaughtUp.Instance,
+        source.RunWith(Sink.ActorRef<EventEnvelope>(Self, live ? new Status.Failure(new InvalidOperationException("The live query ended.")) : CaughtUp.Instance,
             ex => new Status.Failure(ex)), Context.Materializer());
     }
 
     private sealed class CaughtUp
     {
         public static readonly CaughtUp Instance = new();
+    }
+}
+
+/// <summary>Copies the replicated directory into this node's <see cref="DappDirectory"/>.</summary>
+public sealed class DappDirectoryReplica : ReceiveActor
+{
+    public DappDirectoryReplica(DappDirectory directory)
+    {
+        Receive<Changed>(changed =>
+        {
+            if (changed.Key.Equals(DappDirectoryFeed.EntriesKey))
+                foreach (var entry in changed.Get(DappDirectoryFeed.EntriesKey).Entries.Values) directory.Upsert(entry);
+            else if (changed.Key.Equals(DappDirectoryFeed.LoadedKey) && changed.Get(DappDirectoryFeed.LoadedKey).Value)
+                directory.MarkLoaded();
+        });
+    }
+
+    public static Props PropsFor(DappDirectory directory) => Props.Create(() => new DappDirectoryReplica(directory));
+
+    protected override void PreStart()
+    {
+        var replicator = DistributedData.Get(Context.System).Replicator;
+        replicator.Tell(Dsl.Subscribe(DappDirectoryFeed.EntriesKey, Self));
+        replicator.Tell(Dsl.Subscribe(DappDirectoryFeed.LoadedKey, Self));
     }
 }

@@ -27,7 +27,13 @@ public static class DappHostingExtensions
             new DappMessageExtractor(),
             PersistenceHocon.RememberedEntities(role));
 
-    /// <summary>This node's directory of dApps, filled from the journal's <c>admin</c>-tagged events (see <see cref="DappDirectoryFeed"/>).</summary>
-    public static AkkaConfigurationBuilder AddDappDirectory(this AkkaConfigurationBuilder builder, DappDirectory directory) =>
-        builder.WithActors((system, _) => system.ActorOf(DappDirectoryFeed.PropsFor(directory), "dapp-directory"));
+    /// <summary>
+    /// This node's directory of dApps (a replica) and, on <paramref name="role"/> nodes, the singleton that folds the journal's
+    /// <c>admin</c>-tagged events into it (see <see cref="DappDirectoryFeed"/>).
+    /// </summary>
+    public static AkkaConfigurationBuilder AddDappDirectory(this AkkaConfigurationBuilder builder, DappDirectory directory, string role = "core") =>
+        builder
+            .WithActors((system, _) => system.ActorOf(DappDirectoryReplica.PropsFor(directory), "dapp-directory-replica"))
+            .WithSingleton<DappDirectoryFeed>("dapp-directory-feed", (_, _, _) => DappDirectoryFeed.PropsFor(),
+                new ClusterSingletonOptions { Role = role }, createProxyToo: false);
 }

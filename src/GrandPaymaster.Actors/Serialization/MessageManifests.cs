@@ -92,6 +92,7 @@ public static class MessageManifests
         ("denylist.evt.added", typeof(DenylistProtocol.EntryAdded)),
         ("denylist.evt.removed", typeof(DenylistProtocol.EntryRemoved)),
         ("denylist.state", typeof(DenylistState)),
+        ("dapp.directory-entry", typeof(GrandPaymaster.Actors.Dapps.DirectoryEntry)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

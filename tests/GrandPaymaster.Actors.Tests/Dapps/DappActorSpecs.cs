@@ -4,6 +4,8 @@ using Akka.TestKit.Xunit2;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Tests.Fakes;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Compliance;
+using System.Collections.Immutable;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Domain.Pools;
@@ -50,6 +52,60 @@ public sealed class DappActorSpecs : TestKit
         var ledger = (await dapp.Ask<Balances>(new GetBalances(_dapp, KeyHash), Wait)).Ledgers[FeeToken.Usdt];
         Assert.Equal(0, ledger.Held);
         Assert.Equal(ledger.Deposited, ledger.Available);
+    }
+
+    [Fact]
+    public async Task A_wallet_denylisted_while_its_quote_is_open_gets_no_hold()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var quote = await QuoteAsync(dapp);
+        var wallet = "0x" + new string('1', 40);
+        _denylist.Replace(ImmutableDictionary<string, DenylistEntry>.Empty.Add(DenylistEntry.KeyOf(DenylistKind.Wallet, wallet),
+            new DenylistEntry(DenylistKind.Wallet, wallet, "sanctions", "operator:test", _clock.GetUtcNow(), null)));
+
+        var answer = await dapp.Ask<Rejected>(Execute(quote, "k-1"), Wait);
+
+        Assert.Equal(RejectionCodes.Denylisted, answer.Rejection.Code);
+        Assert.Equal(0, (await dapp.Ask<Balances>(new GetBalances(_dapp, KeyHash), Wait)).Ledgers[FeeToken.Usdt].Held);
+        _pools.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task Open_quotes_beyond_the_count_or_byte_bound_are_refused_until_some_expire()
+    {
+        var dapp = await RegisteredAndFundedAsync(new DappSettings { MaxOpenQuotes = 3, MaxOpenQuoteBytes = 100 });
+        for (var i = 0; i < 3; i++) await QuoteAsync(dapp);
+        var request = new QuoteRequest(Chain, Address.Parse("0x" + new string('1', 40)), Address.Parse("0x" + new string('2', 40)), "0x", 21_000, FeeToken.Usdt);
+
+        var full = await dapp.Ask<Rejected>(new RequestQuote(_dapp, KeyHash, request, Market), Wait);
+        Assert.Equal(RejectionCodes.TooManyOpenQuotes, full.Rejection.Code);
+        Assert.Equal(60, full.Rejection.RetryAfterSeconds);
+
+        _clock.Advance(TimeSpan.FromSeconds(66));
+        await QuoteAsync(dapp, "0x" + new string('a', 120));
+        var tooManyBytes = await dapp.Ask<Rejected>(new RequestQuote(_dapp, KeyHash, request with { DataHex = "0x" + new string('a', 120) }, Market), Wait);
+        Assert.Equal(RejectionCodes.TooManyOpenQuotes, tooManyBytes.Rejection.Code);
+    }
+
+    [Fact]
+    public async Task A_fraud_rule_that_fires_freezes_the_dapp_with_its_rule_and_evidence_in_the_journal()
+    {
+        var settings = new DappSettings { Fraud = new FraudRules { UnexecutedMinQuotes = 5, UnexecutedMaxRatio = 1 } };
+        var dapp = await RegisteredAndFundedAsync(settings);
+        for (var i = 0; i < 5; i++) await QuoteAsync(dapp);
+
+        await AwaitAssertAsync(async () => Assert.NotNull((await dapp.Ask<DappView>(new GetDapp(_dapp), Wait)).Frozen), Wait);
+        var request = new QuoteRequest(Chain, Address.Parse("0x" + new string('1', 40)), Address.Parse("0x" + new string('2', 40)), "0x", 21_000, FeeToken.Usdt);
+        Assert.Equal(RejectionCodes.DappFrozen, (await dapp.Ask<Rejected>(new RequestQuote(_dapp, KeyHash, request, Market), Wait)).Rejection.Code);
+
+        // Recovered from the journal: still frozen, with the rule that fired.
+        Watch(dapp);
+        Sys.Stop(dapp);
+        ExpectTerminated(dapp);
+        var recovered = Sys.ActorOf(DappProps(settings));
+        var frozen = (await recovered.Ask<DappView>(new GetDapp(_dapp), Wait)).Frozen;
+        Assert.Equal("unexecuted-quotes", frozen?.Rule);
+        Assert.Contains("5 quotes and 0 executions", frozen!.Evidence);
     }
 
     [Fact]
@@ -130,9 +186,9 @@ public sealed class DappActorSpecs : TestKit
 
     private readonly GrandPaymaster.Actors.Compliance.DenylistBoard _denylist = new();
 
-    private async Task<IActorRef> RegisteredAndFundedAsync()
+    private async Task<IActorRef> RegisteredAndFundedAsync(DappSettings? settings = null)
     {
-        var dapp = Sys.ActorOf(DappProps());
+        var dapp = Sys.ActorOf(DappProps(settings));
         var meta = new Meta(_clock.GetUtcNow(), "operator:test", "test", "c-1");
         await dapp.Ask<Registered>(new Register(_dapp, "Acme", KeyHash, new Bps(3_000), meta), Wait);
         await dapp.Ask<Balances>(new Deposit(_dapp, new TokenAmount(FeeToken.Usdt, 100_000_000), "wire-1", meta), Wait);
@@ -140,9 +196,9 @@ public sealed class DappActorSpecs : TestKit
         return dapp;
     }
 
-    private async Task<QuoteId> QuoteAsync(IActorRef dapp)
+    private async Task<QuoteId> QuoteAsync(IActorRef dapp, string data = "0x")
     {
-        var request = new QuoteRequest(Chain, Address.Parse("0x" + new string('1', 40)), Address.Parse("0x" + new string('2', 40)), "0x", 21_000, FeeToken.Usdt);
+        var request = new QuoteRequest(Chain, Address.Parse("0x" + new string('1', 40)), Address.Parse("0x" + new string('2', 40)), data, 21_000, FeeToken.Usdt);
         var issued = await dapp.Ask<QuoteIssued>(new RequestQuote(_dapp, KeyHash, request, Market), Wait);
         return issued.Quote.Id;
     }
