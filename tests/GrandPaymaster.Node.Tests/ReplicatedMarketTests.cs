@@ -29,8 +29,17 @@ public sealed class ReplicatedMarketTests : SingleChain
         Assert.True(ready.StatusCode == HttpStatusCode.OK, await ready.Content.ReadAsStringAsync());
 
         var (_, apiKey) = await core.Client.RegisterDappAsync(directCalls: [(31337, Target)]);
-        using var response = await edge.Client.QuoteAsync(apiKey,
-            new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = Target, gasLimit = "21000", feeToken = "USDT", callType = "direct" });
+        // The registration reaches the edge's directory through the journal feed and Distributed Data, within about a second.
+        var body = new { chainId = 31337, sender = "0x1111111111111111111111111111111111111111", to = Target, gasLimit = "21000", feeToken = "USDT", callType = "direct" };
+        var response = await edge.Client.QuoteAsync(apiKey, body);
+        for (var attempt = 0; response.StatusCode == HttpStatusCode.Unauthorized && attempt < 50; attempt++)
+        {
+            response.Dispose();
+            await Task.Delay(100);
+            response = await edge.Client.QuoteAsync(apiKey, body);
+        }
+
+        using var _ = response;
         var breakdown = (await PaymasterClient.ExpectAsync(response, HttpStatusCode.Created)).GetProperty("breakdown");
 
         using var market = await core.Client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: PaymasterClient.OperatorToken);

@@ -2,6 +2,7 @@ using System.Globalization;
 using GrandPaymaster.Chain.Devnet;
 using GrandPaymaster.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrandPaymaster.Node.Tests;
 
@@ -24,12 +25,17 @@ public sealed class TestNode : IAsyncDisposable
     public PaymasterClient Client => new(Http);
     public JournalProbe Journal => new(DataDirectory);
 
-    public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, params string[] extraArgs)
+    public static Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, params string[] extraArgs) =>
+        StartAsync(dataDirectory, chains, null, extraArgs);
+
+    /// <param name="clock">The node's clock instead of the system's (caps that reset at a UTC midnight, say).</param>
+    public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, TimeProvider? clock,
+        params string[] extraArgs)
     {
         var args = Arguments(dataDirectory, "http://127.0.0.1:0", chains);
         args.Add("--Logging:LogLevel:Default=Warning");
         args.AddRange(extraArgs);
-        var app = NodeApp.Build(args.ToArray());
+        var app = NodeApp.Build(args.ToArray(), clock is null ? null : services => services.AddSingleton(clock));
         await app.StartAsync();
         return new TestNode(app, dataDirectory);
     }

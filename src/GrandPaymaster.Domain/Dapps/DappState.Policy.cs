@@ -81,8 +81,9 @@ public sealed partial record DappState
     public Decision Decide(ReportThrottle command)
     {
         if (!IsRegistered) return Decision.Reject(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.");
-        var throttled = ThrottledUntil is { } until && until > command.Meta.At;
-        if (command.Throttled == throttled) return new Decision(View(), []);
+        // Entering counts while the last period is over; leaving, while one is on record (it is reported once its time has passed).
+        var unchanged = command.Throttled ? ThrottledUntil is { } until && until > command.Meta.At : ThrottledUntil is null;
+        if (unchanged) return new Decision(View(), []);
         IDappEvent change = command.Throttled
             ? new DappThrottled(Id, command.Reason, command.Until, command.Meta)
             : new DappThrottleLifted(Id, command.Meta);

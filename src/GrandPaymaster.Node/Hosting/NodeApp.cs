@@ -27,7 +27,8 @@ public static class NodeApp
 {
     private const string ReadyTag = "ready";
 
-    public static WebApplication Build(string[] args)
+    /// <param name="overrides">Replaces services after the node's own (tests inject a clock here).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? overrides = null)
     {
         var builder = WebApplication.CreateBuilder(args);
 
@@ -65,6 +66,7 @@ public static class NodeApp
             .AddCheck<MarketHealthCheck>("market", tags: [ReadyTag])
             .AddCheck<DirectoryHealthCheck>("directory", tags: [ReadyTag]);
 
+        overrides?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(context =>
             Problems.Of(StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error; it was logged.").ExecuteAsync(context)));

@@ -22,8 +22,9 @@ public sealed class DenylistRules(IDenylist list, WalletWatch watch, DenylistRul
     /// <summary>Counts the quote for its wallet; when a rule fires, the wallet is listed and the refusal returned.</summary>
     public Rejection? Screen(Address wallet, BigInteger mostNativeGas)
     {
-        if (watch.Quoted(wallet, mostNativeGas) is not { } reason) return null;
+        if (watch.Quoted(wallet, mostNativeGas) is not var (reason, fired)) return null;
         var now = clock.GetUtcNow();
+        if (!fired) return new Rejection(RejectionCodes.Denylisted, $"Wallet {wallet} is on the denylist ({reason}).");
         log.LogWarning("Denylist rule fired for wallet {Wallet}: {Reason}", wallet, reason);
         if (actors.TryGet<DenylistSingleton>(out var singleton))
             singleton.Tell(new DenylistProtocol.AddEntry(DenylistKind.Wallet, wallet.Value, now + settings.ExpireAfter, Meta.System("denylist-rules", reason, now)));
