@@ -32,7 +32,8 @@ public sealed class ThrottleGuard : IDisposable
         _settings = settings;
         _clock = clock;
         _report = report;
-        // A throttled dApp that stops sending still leaves THROTTLED on time (and that is journaled).
+        // One timer for every bucket (each gets its rate's tokens a second), on the node's clock; a throttled dApp that stops
+        // sending still leaves THROTTLED on time (and that is journaled).
         _sweep = clock.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -79,7 +80,12 @@ public sealed class ThrottleGuard : IDisposable
         foreach (var (id, traffic) in _traffic)
         {
             ThrottleChange? change;
-            lock (traffic) change = traffic.Lift(id, now);
+            lock (traffic)
+            {
+                traffic.Limiter.TryReplenish();
+                change = traffic.Lift(id, now);
+            }
+
             if (change is not null) _report(change);
         }
     }
@@ -138,7 +144,7 @@ public sealed class ThrottleGuard : IDisposable
             TokensPerPeriod = rate,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
-            AutoReplenishment = true,
+            AutoReplenishment = false,
         });
     }
 }
