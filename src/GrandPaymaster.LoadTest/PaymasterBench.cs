@@ -2,6 +2,7 @@ using GrandPaymaster.LoadTest.Engine;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
@@ -20,8 +21,9 @@ namespace GrandPaymaster.LoadTest;
 
 /// <summary>
 /// A real node for the load scenarios: two anvil chains on free loopback ports with the project's contracts deployed
-/// as the devnet does, the node in this process on a free port with a fresh SQLite journal, one registered and funded
-/// dApp, and a ring of users (keys holding no ETH) whose calls to SenderRecorder go through the forwarder.
+/// as the devnet does, the node in this process on a free port with a fresh SQLite journal and the policy limits of
+/// <see cref="RaisedLimits"/> raised, one registered and funded dApp (more on demand, <see cref="RegisterDappAsync"/>), and
+/// a ring of users (keys holding no ETH) whose calls to SenderRecorder go through the forwarder.
 /// </summary>
 public sealed class PaymasterBench : IAsyncDisposable
 {
@@ -31,9 +33,29 @@ public sealed class PaymasterBench : IAsyncDisposable
     private DevnetLauncher _chains = null!;
     private Microsoft.AspNetCore.Builder.WebApplication _node = null!;
 
+    /// <summary>
+    /// The policy limits the bench node raises above hocon/policy.hocon (passed as <c>--Gpm:Policy:Hocon</c>), each with why:
+    /// the bench's own traffic is what the default rules are written to catch. Everything else keeps its default.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Setting, string Why)> RaisedLimits =
+    [
+        ("gpm.policy.quotes.max-open = 1000000",
+            "the bench quotes up to ~18,000/s and executes few; quotes live 60 s (the 4 MiB of call data per dApp stays at its default)"),
+        ("gpm.policy.fraud.unexecuted-quotes.min-quotes = 1000000000", "the quote scenarios never execute: far more than 50 quotes per execute"),
+        ("gpm.policy.fraud.fresh-senders.max = 1000000000", "2,000+ users never seen before, and random senders, every minute"),
+        ("gpm.policy.denylist.wallet-quotes-per-minute = 1000000000", "the direct-call quotes all use sender 0x1111…, thousands of times a second"),
+    ];
+
     public HttpClient Http { get; private set; } = null!;
-    public string ApiKey { get; private set; } = "";
-    public string DappId { get; private set; } = "";
+
+    /// <summary>The bench dApp: its quote rate set to <see cref="MaxQuotesPerSecond"/> by the operator's policy route.</summary>
+    public BenchDapp Dapp { get; private set; } = null!;
+
+    public string ApiKey => Dapp.ApiKey;
+    public string DappId => Dapp.Id;
+
+    /// <summary>The highest quote rate an operator may give one dApp (<c>PUT /admin/v1/dapps/{id}/policy</c>).</summary>
+    public const int MaxQuotesPerSecond = 10_000;
     public string Target { get; private set; } = "";
 
     /// <summary>A contract without ERC-2771 on the dApp's direct-call list: quotes for it are priced without any chain read.</summary>
@@ -91,6 +113,7 @@ public sealed class PaymasterBench : IAsyncDisposable
         {
             "--urls", "http://127.0.0.1:0", "--Gpm:Node:Port=0", $"--Gpm:Persistence:DataDirectory={_dataDirectory}", "--contentRoot", Directory.CreateDirectory(_dataDirectory).FullName,
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("GPM_BENCH_LOG") ?? "Warning"}", "--Gpm:Admin:Operators:0:Id=bench", $"--Gpm:Admin:Operators:0:Token={OperatorToken}",
+            "--Gpm:Policy:Hocon=" + string.Join('\n', RaisedLimits.Select(l => l.Setting)),
         };
         args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Wallets:WorkersPerChain={workers}"));
         for (var i = 0; i < _chains.Chains.Count; i++)
@@ -112,15 +135,32 @@ public sealed class PaymasterBench : IAsyncDisposable
         };
         await WaitReadyAsync();
 
-        using var register = await SendAsync(HttpMethod.Post, "/admin/v1/dapps", "{\"name\":\"bench\",\"surchargeBps\":3000}", bearer: OperatorToken);
-        var registered = JsonDocument.Parse(await register.Content.ReadAsStringAsync()).RootElement;
-        DappId = registered.GetProperty("dappId").GetString()!;
-        ApiKey = registered.GetProperty("apiKey").GetString()!;
-        using var deposit = await SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{DappId}/deposits", "{\"token\":\"USDT\",\"amount\":\"1000000000000000\"}", bearer: OperatorToken);
-        if (deposit.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException("Bench deposit failed: " + await deposit.Content.ReadAsStringAsync());
-        using var listed = await SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{DappId}/direct-calls",
-            $"{{\"chainId\":31337,\"target\":\"{DirectTarget}\",\"reason\":\"bench: pricing path without chain reads\"}}", bearer: OperatorToken);
-        if (listed.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException("Bench direct-call listing failed: " + await listed.Content.ReadAsStringAsync());
+        Dapp = await RegisterDappAsync("bench", MaxQuotesPerSecond);
+    }
+
+    /// <summary>
+    /// Registers and funds another dApp as an operator would, with <see cref="DirectTarget"/> on its direct-call list and, when
+    /// <paramref name="quotesPerSecond"/> is given, that quote rate (else the node's default bucket).
+    /// </summary>
+    public async Task<BenchDapp> RegisterDappAsync(string name, int? quotesPerSecond)
+    {
+        var registered = await AdminAsync(HttpMethod.Post, "/admin/v1/dapps", $"{{\"name\":\"{name}\",\"surchargeBps\":3000}}", HttpStatusCode.Created);
+        var dapp = new BenchDapp(registered.GetProperty("dappId").GetString()!, registered.GetProperty("apiKey").GetString()!);
+        await AdminAsync(HttpMethod.Post, $"/admin/v1/dapps/{dapp.Id}/deposits", "{\"token\":\"USDT\",\"amount\":\"1000000000000000\"}", HttpStatusCode.OK);
+        await AdminAsync(HttpMethod.Post, $"/admin/v1/dapps/{dapp.Id}/direct-calls",
+            $"{{\"chainId\":31337,\"target\":\"{DirectTarget}\",\"reason\":\"bench: pricing path without chain reads\"}}", HttpStatusCode.OK);
+        if (quotesPerSecond is { } rate)
+            await AdminAsync(HttpMethod.Put, $"/admin/v1/dapps/{dapp.Id}/policy",
+                string.Create(CultureInfo.InvariantCulture, $"{{\"quotesPerSecond\":{rate},\"reason\":\"bench: load generator, quotes at thousands per second\"}}"), HttpStatusCode.OK);
+        return dapp;
+    }
+
+    private async Task<JsonElement> AdminAsync(HttpMethod method, string path, string body, HttpStatusCode expected)
+    {
+        using var response = await SendAsync(method, path, body, bearer: OperatorToken);
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != expected) throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
     }
 
     /// <summary><c>record("bench")</c> on SenderRecorder.</summary>
@@ -128,8 +168,39 @@ public sealed class PaymasterBench : IAsyncDisposable
         "0xe11126480000000000000000000000000000000000000000000000000000000000000020000000000000000000000000000000000000000000000000000000000000000562656e6368000000000000000000000000000000000000000000000000000000";
 
     /// <summary>A direct call (from a pool wallet) to <see cref="DirectTarget"/>, with a gas limit: priced from the local market snapshot alone.</summary>
-    public string DirectQuoteBody() =>
-        $"{{\"chainId\":31337,\"sender\":\"0x1111111111111111111111111111111111111111\",\"to\":\"{DirectTarget}\",\"feeToken\":\"USDT\",\"gasLimit\":\"100000\",\"callType\":\"direct\"}}";
+    public string DirectQuoteBody(string sender = "0x1111111111111111111111111111111111111111", string data = "0x", long gasLimit = 100_000) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{{\"chainId\":31337,\"sender\":\"{sender}\",\"to\":\"{DirectTarget}\",\"data\":\"{data}\",\"feeToken\":\"USDT\",\"gasLimit\":\"{gasLimit}\",\"callType\":\"direct\"}}");
+
+    /// <summary>A sender never seen before (lower case: no checksum).</summary>
+    public static string RandomSender() => "0x" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+
+    /// <summary>
+    /// What a request was answered: the status, and for a refusal the problem's <c>code</c> (<c>429 throttled</c>,
+    /// <c>503 overloaded</c>…), so refusals of one status are told apart.
+    /// </summary>
+    public static async Task<string> OutcomeAsync(HttpResponseMessage response, CancellationToken ct = default)
+    {
+        var status = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+        if (response.IsSuccessStatusCode) return status;
+        try
+        {
+            var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement;
+            return problem.TryGetProperty("code", out var code) ? $"{status} {code.GetString()}" : status;
+        }
+        catch (JsonException)
+        {
+            return status;
+        }
+    }
+
+    /// <summary>A client of its own on the node, with <paramref name="maxConnections"/> (the bench's <see cref="Http"/> has its own cap).</summary>
+    public HttpClient NewClient(int maxConnections) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = maxConnections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = Http.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
 
     /// <summary>A forwarded call of <paramref name="user"/> to SenderRecorder; with a gas limit, so the quote needs no simulation.</summary>
     public string QuoteBody(EthKey user, bool withGasLimit = true) =>
@@ -143,20 +214,20 @@ public sealed class PaymasterBench : IAsyncDisposable
     }
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string? apiKey = null, string? bearer = null,
-        string? idempotencyKey = null, CancellationToken ct = default)
+        string? idempotencyKey = null, CancellationToken ct = default, HttpClient? client = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         if (apiKey is not null) request.Headers.Add("X-Api-Key", apiKey);
         if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return await Http.SendAsync(request, ct);
+        return await (client ?? Http).SendAsync(request, ct);
     }
 
     /// <summary>The dApp's ledger as the API reports it; the ledger law must hold after the run.</summary>
-    public async Task<JsonElement> BalancesAsync()
+    public async Task<JsonElement> BalancesAsync(BenchDapp? dapp = null)
     {
-        using var response = await SendAsync(HttpMethod.Get, "/v1/balances", null, apiKey: ApiKey);
+        using var response = await SendAsync(HttpMethod.Get, "/v1/balances", null, apiKey: (dapp ?? Dapp).ApiKey);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("balances").GetProperty("USDT").Clone();
     }
 
@@ -233,3 +304,6 @@ public sealed class PaymasterBench : IAsyncDisposable
         Directory.Delete(_dataDirectory, recursive: true);
     }
 }
+
+/// <summary>A dApp the bench registered: its id and API key.</summary>
+public sealed record BenchDapp(string Id, string ApiKey);

@@ -141,7 +141,7 @@ public static class AdminEndpoints
         view.Name,
         surchargeBps = view.Surcharge.Value,
         view.RegisteredAt,
-        status = view.Frozen is not null ? "frozen" : view.ThrottledUntil is { } until && until > DateTimeOffset.UtcNow ? "throttled" : "active",
+        status = view.Frozen is not null ? "frozen" : view.ThrottledUntil is not null ? "throttled" : "active",
         frozen = view.Frozen is { } f ? new { rule = f.Rule, evidence = f.Evidence, since = f.At } : null,
         throttledUntil = view.ThrottledUntil,
         view.OpenHolds,

@@ -35,7 +35,7 @@ public sealed class LedgerLawProperties
             switch (random.Next(6))
             {
                 case 0:
-                    state = Run(state, state.Decide(new Deposit(Dapp, new TokenAmount(token, Units(random, token) * random.Next(1, 50)), "d", Meta(now))).Events);
+                    state = Run(state, state.Decide(new Deposit(Dapp, new TokenAmount(token, Units(random, token) * random.Next(1, 50)), $"d-{step}", Meta(now))).Events);
                     break;
                 case 1:
                     var priced = state.PriceQuote(new RequestQuote(Dapp, KeyHash, Request(random, token), Market(random, token)),
