@@ -28,7 +28,7 @@ public sealed class GuardedNodeFixture : IAsyncLifetime
     /// <summary>The policy of this node: small budgets and fast rules (the defaults are in hocon/policy.hocon).</summary>
     public const string PolicyHocon =
         "gpm.policy.unauthenticated { per-second = 1, burst = 5 }\n" +
-        "gpm.policy.throttle.cooldown = 4s\n" +
+        "gpm.policy.throttle.cooldown = 6s\n" +
         "gpm.policy.denylist.wallet-quotes-per-minute = 10\n" +
         "gpm.policy.fraud.unexecuted-quotes { min-quotes = 60, max-ratio = 5 }";
 

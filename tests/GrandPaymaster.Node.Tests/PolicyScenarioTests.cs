@@ -63,16 +63,18 @@ public sealed class PolicyScenarioTests(GuardedNodeFixture fixture)
 
         Assert.NotEmpty(refusals);
         Assert.All(refusals, r => Assert.Equal((HttpStatusCode.TooManyRequests, "throttled"), (r.Status, r.Code)));
-        Assert.All(refusals, r => Assert.True(int.Parse(r.RetryAfter!, CultureInfo.InvariantCulture) is >= 1 and <= 4, $"Retry-After {r.RetryAfter}"));
+        Assert.All(refusals, r => Assert.True(int.Parse(r.RetryAfter!, CultureInfo.InvariantCulture) is >= 1 and <= 6, $"Retry-After {r.RetryAfter}"));
         // The calm dApp is never throttled, and its p95 stays near its value without the flood (a loose bound for a shared CI
         // machine; the benchmark prints the measured figures).
         var bound = TimeSpan.FromMilliseconds(Math.Max(3 * P95(alone).TotalMilliseconds, P95(alone).TotalMilliseconds + 100));
         Assert.True(P95(meanwhile) <= bound, $"calm p95 {P95(meanwhile).TotalMilliseconds:0.0} ms with the flood, {P95(alone).TotalMilliseconds:0.0} ms without");
-        Assert.Equal(1, fixture.Node.Journal.RowsMentioning("dapp.evt.throttled", floodId, "system:edge-throttle"));
+        // Entered once per cooldown the flood lasted (once, unless this machine made the calm quotes take longer than it).
+        var entered = fixture.Node.Journal.RowsMentioning("dapp.evt.throttled", floodId, "system:edge-throttle");
+        Assert.True(entered >= 1);
         Assert.Equal(0, fixture.Node.Journal.RowsMentioning("dapp.evt.throttled", DappOf(calmKey)));
 
         // After the cooldown the flooding dApp leaves THROTTLED by itself, journaled, and is served again.
-        await AwaitAsync(() => fixture.Node.Journal.RowsMentioning("dapp.evt.throttle-lifted", floodId) == 1, TimeSpan.FromSeconds(15));
+        await AwaitAsync(() => fixture.Node.Journal.RowsMentioning("dapp.evt.throttle-lifted", floodId) == entered, TimeSpan.FromSeconds(20));
         using var again = await Client.QuoteAsync(floodKey, DirectQuote());
         await PaymasterClient.ExpectAsync(again, HttpStatusCode.Created);
     }
@@ -165,6 +167,10 @@ public sealed class PolicyScenarioTests(GuardedNodeFixture fixture)
 
         Assert.Equal(Enumerable.Repeat("ok", 10).Concat(["denylisted", "denylisted"]), codes);
         await AwaitAsync(() => fixture.Node.Journal.RowsMentioning("denylist.evt.added", Busy, "system:denylist-rules") == 1, TimeSpan.FromSeconds(5));
+        // The quotes' sender is not verified, so the entry is for that dApp only: another dApp still quotes for the wallet.
+        var (_, thirdKey) = await fixture.FundedDappAsync("Unrelated", Target);
+        using (var unrelated = await Client.QuoteAsync(thirdKey, DirectQuote(sender: Busy)))
+            await PaymasterClient.ExpectAsync(unrelated, HttpStatusCode.Created);
         using (var list = await Admin(HttpMethod.Get, "/admin/v1/denylist", null))
         {
             var entry = (await PaymasterClient.ExpectAsync(list, HttpStatusCode.OK)).GetProperty("entries").EnumerateArray()

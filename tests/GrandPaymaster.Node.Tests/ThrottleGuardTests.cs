@@ -15,7 +15,7 @@ public sealed class ThrottleGuardTests : IDisposable
 
     public ThrottleGuardTests() => _guard = new ThrottleGuard(new QuoteRateSettings(5, 2), Settings, _clock, c => { lock (_changes) _changes.Add(c); });
 
-    private static DirectoryEntry Dapp(string id, int? rate = null) => new(DappId.Parse(id), "hash", false, null, rate);
+    private static DirectoryEntry Dapp(string id, int? rate = null) => new(DappId.Parse(id), "hash", false, rate, 1);
 
     [Fact]
     public void A_dapp_that_empties_its_bucket_is_throttled_for_the_cooldown_alone_and_leaves_it_once()

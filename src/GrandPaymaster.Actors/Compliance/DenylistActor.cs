@@ -5,6 +5,7 @@ using Akka.DistributedData;
 using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence;
+using GrandPaymaster.Actors.Replication;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Compliance;
 using static GrandPaymaster.Domain.Compliance.DenylistProtocol;
@@ -12,19 +13,29 @@ using static GrandPaymaster.Domain.Compliance.DenylistProtocol;
 namespace GrandPaymaster.Actors.Compliance;
 
 /// <summary>
-/// The denylist of this node: a replica of the one persistent list (Distributed Data), read by the edge and by every dApp
-/// entity before any hold, with no round trip. Swapped whole on every change, so a reader never sees half an update.
+/// The denylist of this node, read by the edge and by every dApp entity before any hold, with no round trip: the singleton's
+/// own state on the node that runs it, elsewhere the replica (Distributed Data). Swapped whole on every change, so a reader
+/// never sees half an update, and a late replica notification never hides what the singleton has just written.
 /// </summary>
 public sealed class DenylistBoard : IDenylist
 {
-    private volatile ImmutableDictionary<string, DenylistEntry> _entries = ImmutableDictionary<string, DenylistEntry>.Empty;
+    private volatile ImmutableDictionary<string, DenylistEntry> _replica = ImmutableDictionary<string, DenylistEntry>.Empty;
+    private volatile ImmutableDictionary<string, DenylistEntry>? _singleton;
 
-    public int Count => _entries.Count;
+    public int Count => Entries.Count;
 
-    public DenylistEntry? Find(DenylistKind kind, string value, DateTimeOffset now) =>
-        _entries.TryGetValue(DenylistEntry.KeyOf(kind, value), out var entry) && entry.IsActiveAt(now) ? entry : null;
+    private ImmutableDictionary<string, DenylistEntry> Entries => _singleton ?? _replica;
 
-    public void Replace(ImmutableDictionary<string, DenylistEntry> entries) => _entries = entries;
+    public DenylistEntry? Find(DenylistKind kind, string value, DateTimeOffset now, string? dapp = null) =>
+        Active(DenylistEntry.KeyOf(kind, value), now) ?? (dapp is null ? null : Active(DenylistEntry.KeyOf(kind, value, dapp), now));
+
+    /// <summary>The replicated list, as this node's replica has it.</summary>
+    public void SetReplica(ImmutableDictionary<string, DenylistEntry> entries) => _replica = entries;
+
+    /// <summary>The singleton's own list while it runs on this node (null when it stops here).</summary>
+    public void SetSingleton(ImmutableDictionary<string, DenylistEntry>? entries) => _singleton = entries;
+
+    private DenylistEntry? Active(string key, DateTimeOffset now) => Entries.TryGetValue(key, out var entry) && entry.IsActiveAt(now) ? entry : null;
 }
 
 /// <summary>Registry key for the denylist singleton's proxy.</summary>
@@ -33,12 +44,14 @@ public sealed class DenylistSingleton;
 /// <summary>
 /// The one persistent denylist (cluster singleton, persistence id <c>denylist</c>): wallets, dApps and target contracts, each
 /// entry with reason, author and optional expiry. Every change is an event (its journal is the audit log); expired entries
-/// leave by an event too. After each change the whole list is replicated (one LWW register), and on this node the board is
-/// updated before the caller is answered, so an execute that follows the answer on this node is already refused.
+/// leave by an event too. Each change is written to every node's replica (Distributed Data, <c>WriteAll</c>) before the
+/// caller is answered, so an execute that follows the answer is refused on any node that was reachable; this node's board
+/// is set at once.
 /// </summary>
 public sealed class DenylistActor : ReceivePersistentActor, IWithTimers
 {
-    internal static readonly LWWDictionaryKey<string, DenylistEntry> Key = new("denylist");
+    internal static readonly ShardedMap<DenylistEntry> Replica = new("denylist");
+    private static readonly TimeSpan ReplicationTimeout = TimeSpan.FromSeconds(3);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly DenylistBoard _board;
     private readonly TimeProvider _clock;
@@ -54,21 +67,27 @@ public sealed class DenylistActor : ReceivePersistentActor, IWithTimers
         });
         Recover<EntryAdded>(e => _state = _state.Apply(e));
         Recover<EntryRemoved>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => PublishAll());
+        Recover<RecoveryCompleted>(_ => ReplicateAll());
 
-        Command<AddEntry>(c => Persist(c, _state.Decide(c)));
-        Command<RemoveEntry>(c => Persist(c, _state.Decide(c)));
+        Command<AddEntry>(c => Decide(_state.Decide(c)));
+        Command<RemoveEntry>(c => Decide(_state.Decide(c)));
         Command<GetEntries>(_ => Sender.Tell(new Entries(_state.Items.Values.OrderBy(e => e.AddedAt).ToImmutableList())));
         Command<Expire>(_ =>
         {
             var now = _clock.GetUtcNow();
             var expired = _state.ExpiredAt(now).Take(1_000)
-                .Select(entry => new EntryRemoved(entry.Kind, entry.Value, Meta.System("denylist", $"expired at {entry.ExpiresAt:O}", now))).ToArray();
-            PersistAll(expired, e => Applied(e));
+                .Select(entry => new EntryRemoved(entry.Kind, entry.Value, Meta.System("denylist", $"expired at {entry.ExpiresAt:O}", now), entry.Dapp)).ToArray();
+            PersistAll(expired, e => Applied(e, null));
         });
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of the denylist failed"));
-        Command<UpdateSuccess>(_ => { });
+        // The answer waits for every node's replica; one that did not confirm in time gets it by gossip shortly after.
+        Command<UpdateSuccess>(s => Answer(s.Request));
+        Command<UpdateTimeout>(t =>
+        {
+            _log.Warning("The denylist change reached not every node within {0}; they follow by gossip", ReplicationTimeout);
+            Answer(t.Request);
+        });
         Command<IUpdateResponse>(f => _log.Warning("Replicating the denylist failed: {0}", f));
     }
 
@@ -83,59 +102,67 @@ public sealed class DenylistActor : ReceivePersistentActor, IWithTimers
         Timers.StartPeriodicTimer("expire", Expire.Instance, TimeSpan.FromSeconds(5));
     }
 
-    private void Persist<TEvent>(object command, (IPaymasterMessage Reply, TEvent? Event) decision) where TEvent : class, IPaymasterMessage
+    protected override void PostStop()
     {
-        var sender = Sender;
+        _board.SetSingleton(null);
+        base.PostStop();
+    }
+
+    private void Decide<TEvent>((IPaymasterMessage Reply, TEvent? Event) decision) where TEvent : class, IPaymasterMessage
+    {
         if (decision.Event is null)
         {
-            sender.Tell(decision.Reply);
+            Sender.Tell(decision.Reply);
             return;
         }
 
-        Persist(decision.Event, e =>
-        {
-            Applied(e);
-            sender.Tell(decision.Reply);
-        });
+        var pending = new PendingAnswer(Sender, decision.Reply);
+        Persist(decision.Event, e => Applied(e, pending));
     }
 
-    private void Applied(IPaymasterMessage e)
+    private void Applied(IPaymasterMessage e, PendingAnswer? answer)
     {
         _state = _state.Apply(e);
         if (LastSequenceNr % 1_000 == 0) SaveSnapshot(_state);
-        _board.Replace(_state.Items);
+        _board.SetSingleton(_state.Items);
         var self = Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress;
-        Replicate(e switch
+        var consistency = answer is null ? (IWriteConsistency)WriteLocal.Instance : new WriteAll(ReplicationTimeout);
+        DistributedData.Get(Context.System).Replicator.Tell(e switch
         {
-            EntryAdded added => map => map.SetItem(self, added.Entry.Key, added.Entry),
-            EntryRemoved removed => map => map.Remove(self, DenylistEntry.KeyOf(removed.Kind, removed.Value)),
-            _ => map => map,
+            EntryAdded added => Replica.Set(self, added.Entry.Key, added.Entry, consistency, answer),
+            EntryRemoved removed => Replica.Remove(self, removed.Key, consistency, answer),
+            _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Not a denylist event."),
         });
     }
 
-    /// <summary>After recovery the replicated list is made to match the journal (entries only the replica still had go).</summary>
-    private void PublishAll()
+    private static void Answer(object? request)
     {
-        _board.Replace(_state.Items);
+        if (request is PendingAnswer answer) answer.ReplyTo.Tell(answer.Reply);
+    }
+
+    /// <summary>After recovery every part of the replicated list is made to match the journal (entries only a replica still had go).</summary>
+    private void ReplicateAll()
+    {
+        _board.SetSingleton(_state.Items);
         var self = Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress;
         var items = _state.Items;
-        Replicate(map =>
-        {
-            foreach (var stale in map.Keys.Where(k => !items.ContainsKey(k)).ToArray()) map = map.Remove(self, stale);
-            foreach (var (key, entry) in items)
-                if (!map.TryGetValue(key, out var known) || known != entry) map = map.SetItem(self, key, entry);
-            return map;
-        });
+        foreach (var key in Replica.Keys)
+            DistributedData.Get(Context.System).Replicator.Tell(Dsl.Update(key, LWWDictionary<string, DenylistEntry>.Empty, WriteLocal.Instance, map =>
+            {
+                foreach (var stale in map.Keys.Where(k => !items.ContainsKey(k)).ToArray()) map = map.Remove(self, stale);
+                foreach (var (entryKey, entry) in items)
+                    if (Replica.KeyOf(entryKey).Equals(key) && (!map.TryGetValue(entryKey, out var known) || known != entry))
+                        map = map.SetItem(self, entryKey, entry);
+                return map;
+            }));
     }
 
-    private void Replicate(Func<LWWDictionary<string, DenylistEntry>, LWWDictionary<string, DenylistEntry>> change) =>
-        DistributedData.Get(Context.System).Replicator.Tell(Dsl.Update(Key, LWWDictionary<string, DenylistEntry>.Empty, WriteLocal.Instance, change));
+    private sealed record PendingAnswer(IActorRef ReplyTo, IPaymasterMessage Reply);
 
     private sealed class Expire
     {
         public static readonly Expire Instance = new();
     }
-
 }
 
 /// <summary>Wires the denylist singleton (and this node's replica of it) into an actor system.</summary>
@@ -147,14 +174,25 @@ public static class DenylistHosting
             .WithActors((system, _) => system.ActorOf(Props.Create(() => new Subscriber(board)), "denylist-replica"))
             .WithSingleton<DenylistSingleton>("denylist", (_, _, _) => DenylistActor.PropsFor(board, clock), new ClusterSingletonOptions { Role = role });
 
-    /// <summary>Copies the replicated list into this node's board.</summary>
+    /// <summary>Copies the replicated list into this node's board, part by part.</summary>
     private sealed class Subscriber : ReceiveActor
     {
+        private readonly Dictionary<string, IReadOnlyDictionary<string, DenylistEntry>> _parts = new(StringComparer.Ordinal);
+
         public Subscriber(DenylistBoard board)
         {
-            Receive<Changed>(c => board.Replace(c.Get(DenylistActor.Key).Entries.ToImmutableDictionary(StringComparer.Ordinal)));
+            Receive<Changed>(changed =>
+            {
+                if (DenylistActor.Replica.EntriesOf(changed) is not { } entries) return;
+                _parts[changed.Key.Id] = entries;
+                board.SetReplica(_parts.Values.SelectMany(p => p).ToImmutableDictionary(StringComparer.Ordinal));
+            });
         }
 
-        protected override void PreStart() => DistributedData.Get(Context.System).Replicator.Tell(Dsl.Subscribe(DenylistActor.Key, Self));
+        protected override void PreStart()
+        {
+            var replicator = DistributedData.Get(Context.System).Replicator;
+            foreach (var key in DenylistActor.Replica.Keys) replicator.Tell(Dsl.Subscribe(key, Self));
+        }
     }
 }

@@ -139,7 +139,9 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
 
     public const int MaxWaitingPerQuote = 64;
 
-    public static string PersistenceIdFor(DappId id) => $"dapp-{id}";
+    public const string PersistenceIdPrefix = "dapp-";
+
+    public static string PersistenceIdFor(DappId id) => PersistenceIdPrefix + id;
 
     public static Props PropsFor(DappId id, IActorRef pools, TimeProvider clock, DappSettings settings, IPoolModes modes, IDenylist denylist) =>
         Props.Create(() => new DappActor(id, pools, clock, settings, modes, denylist));

@@ -11,19 +11,23 @@ using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using GrandPaymaster.Actors.Replication;
 using GrandPaymaster.Domain.Common;
 using static GrandPaymaster.Domain.Dapps.DappEvents;
 
 namespace GrandPaymaster.Actors.Dapps;
 
-/// <summary>What an edge knows of a dApp without asking it: its key hash, whether it is frozen or throttled, its quote rate.</summary>
-public sealed record DirectoryEntry(DappId DappId, string ApiKeyHash, bool Frozen, DateTimeOffset? ThrottledUntil, int? QuotesPerSecond) : IPaymasterMessage;
+/// <summary>
+/// What an edge knows of a dApp without asking it: its key hash, whether it is frozen, its quote rate; <paramref name="Version"/>
+/// is the sequence number of the dApp's event it reflects, so an older copy never replaces a newer one.
+/// </summary>
+public sealed record DirectoryEntry(DappId DappId, string ApiKeyHash, bool Frozen, int? QuotesPerSecond, long Version) : IPaymasterMessage;
 
 /// <summary>
 /// This node's directory of dApps (DESIGN.md §9): which dApp ids and key hashes exist, folded from the dApps' <c>admin</c>-tagged
-/// events by <see cref="DappDirectoryFeed"/> and replicated to every node, so the edge refuses an unknown or revoked key with no actor message and no
-/// journal read. Bounded by the number of registered dApps. Until the journal has been read once it is not
-/// <see cref="Loaded"/> and the edge answers 503.
+/// events by <see cref="DappDirectoryFeed"/> and replicated to every node, so the edge refuses an unknown or revoked key with no
+/// actor message and no journal read. Bounded by the number of registered dApps. Until the journal has been read once it is
+/// not <see cref="Loaded"/> and the edge answers 503.
 /// </summary>
 public sealed class DappDirectory
 {
@@ -42,34 +46,32 @@ public sealed class DappDirectory
             ? entry
             : null;
 
-    /// <summary>Folds one of a dApp's events (those the <see cref="AdminEventTagger"/> tags).</summary>
-    public void Apply(IDappEvent e)
+    /// <summary>Folds one of a dApp's events (those the <see cref="AdminEventTagger"/> tags), written at <paramref name="sequenceNr"/>; the entry it changed.</summary>
+    public DirectoryEntry? Apply(IDappEvent e, long sequenceNr)
     {
-        if (e is DappRegistered registered)
+        var known = _entries.GetValueOrDefault(e.DappId);
+        if (known is not null && sequenceNr <= known.Version) return null;
+        DirectoryEntry? changed = e switch
         {
-            _entries[registered.DappId] = new DirectoryEntry(registered.DappId, registered.ApiKeyHash, false, null, null);
-            return;
-        }
-
-        if (!_entries.TryGetValue(e.DappId, out var entry)) return;
-        _entries[e.DappId] = e switch
-        {
-            ApiKeyRotated r => entry with { ApiKeyHash = r.ApiKeyHash },
-            DappFrozen => entry with { Frozen = true },
-            DappUnfrozen => entry with { Frozen = false },
-            DappThrottled t => entry with { ThrottledUntil = t.Until },
-            DappThrottleLifted => entry with { ThrottledUntil = null },
-            PolicySet p => entry with { QuotesPerSecond = p.Policy.QuotesPerSecond is > 0 and var rate ? rate : null },
-            _ => entry,
+            DappRegistered r => new DirectoryEntry(r.DappId, r.ApiKeyHash, false, null, sequenceNr),
+            _ when known is null => null,
+            ApiKeyRotated r => known with { ApiKeyHash = r.ApiKeyHash, Version = sequenceNr },
+            DappFrozen => known with { Frozen = true, Version = sequenceNr },
+            DappUnfrozen => known with { Frozen = false, Version = sequenceNr },
+            PolicySet p => known with { QuotesPerSecond = p.Policy.QuotesPerSecond is > 0 and var rate ? rate : null, Version = sequenceNr },
+            _ => null,
         };
+        if (changed is not null) _entries[e.DappId] = changed;
+        return changed;
     }
 
-    /// <summary>An admin route's own change, applied at once on this node (other nodes follow through the journal).</summary>
-    public void Upsert(DirectoryEntry entry) => _entries[entry.DappId] = entry;
+    /// <summary>A replicated entry: kept unless this node already has a later version.</summary>
+    public void Upsert(DirectoryEntry entry) => _entries.AddOrUpdate(entry.DappId, entry, (_, old) => entry.Version >= old.Version ? entry : old);
 
+    /// <summary>An admin route's own change, applied at once on this node as the next version (the journaled event follows).</summary>
     public void Update(DappId id, Func<DirectoryEntry, DirectoryEntry> change)
     {
-        if (_entries.TryGetValue(id, out var entry)) _entries[id] = change(entry);
+        if (_entries.TryGetValue(id, out var entry)) _entries[id] = change(entry) with { Version = entry.Version + 1 };
     }
 
     internal void MarkLoaded() => Loaded = true;
@@ -83,94 +85,131 @@ public sealed class AdminEventTagger : IWriteEventAdapter
 
     public string Manifest(object evt) => string.Empty;
 
+    /// <summary>
+    /// Operators' changes (and a fraud rule's freeze) only: each is a person's act or follows one, so their number stays small
+    /// and reading them all at a start stays cheap. THROTTLED entries and exits are journaled untagged (a flood could add them
+    /// without end) — each edge keeps its own.
+    /// </summary>
     public object ToJournal(object evt) => evt switch
     {
-        DappRegistered or ApiKeyRotated or DappFrozen or DappUnfrozen or DappThrottled or DappThrottleLifted or PolicySet or OwnLimitsSet
-            or DirectCallAllowed or DirectCallRevoked => new Tagged(evt, Tags),
+        DappRegistered or ApiKeyRotated or DappFrozen or DappUnfrozen or PolicySet or OwnLimitsSet or DirectCallAllowed or DirectCallRevoked =>
+            new Tagged(evt, Tags),
         _ => evt,
     };
 }
 
 /// <summary>
-/// Feeds every node's <see cref="DappDirectory"/> (a cluster singleton on a node with the journal): first every
-/// <c>admin</c>-tagged event in the journal, then, live, the ones that follow; each changed entry is replicated through
-/// Distributed Data, and once the journal has been read the directory is marked loaded. Edge-only nodes need no journal
-/// access. A failed query starts again from the last offset it read.
+/// Feeds every node's <see cref="DappDirectory"/> (a cluster singleton on a node with the journal): first each dApp's
+/// registration (its first event: dApps registered before events were tagged have it untagged), then every <c>admin</c>-tagged
+/// event, then, live, the ones that follow. Each changed entry is replicated through Distributed Data (a
+/// <see cref="ShardedMap{T}"/>), and once the journal has been read the directory is marked loaded; an edge-only node needs no
+/// journal access. A failed query starts again.
 /// </summary>
 public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
 {
-    internal static readonly LWWDictionaryKey<string, DirectoryEntry> EntriesKey = new("dapp-directory");
+    internal static readonly ShardedMap<DirectoryEntry> Replica = new("dapp-directory");
     internal static readonly LWWRegisterKey<bool> LoadedKey = new("dapp-directory-loaded");
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly DappDirectory _folded = new();
     private Offset _offset = Offset.NoOffset();
-    private bool _caughtUp;
+    private Phase _phase = Phase.Registrations;
 
     public DappDirectoryFeed()
     {
+        Receive<Registration>(r => Fold(r.Envelope));
         Receive<EventEnvelope>(envelope =>
         {
             _offset = envelope.Offset;
-            if (envelope.Event is not IDappEvent e) return;
-            _folded.Apply(e);
-            if (_folded.Find(e.DappId) is { } entry) Replicate(map => map.SetItem(SelfAddress, entry.DappId.Value, entry));
+            Fold(envelope);
         });
-        Receive<CaughtUp>(_ =>
+        Receive<PhaseDone>(_ =>
         {
-            _caughtUp = true;
-            DistributedData.Get(Context.System).Replicator.Tell(Dsl.Update(LoadedKey, new LWWRegister<bool>(SelfAddress, false), WriteLocal.Instance,
-                r => r.WithValue(SelfAddress, true)), ActorRefs.Nobody);
-            Run(live: true);
+            if (_phase == Phase.Tagged)
+            {
+                var self = Cluster.Get(Context.System).SelfUniqueAddress;
+                DistributedData.Get(Context.System).Replicator.Tell(Dsl.Update(LoadedKey, new LWWRegister<bool>(self, false), WriteLocal.Instance,
+                    r => r.WithValue(self, true)), ActorRefs.Nobody);
+            }
+
+            _phase++;
+            Run();
         });
         Receive<Status.Failure>(f =>
         {
-            _log.Warning(f.Cause, "The dApp directory's journal query failed; starting again from its last offset");
-            Timers.StartSingleTimer("retry", _caughtUp ? Retry.Live : Retry.Current, TimeSpan.FromSeconds(1));
+            _log.Warning(f.Cause, "The dApp directory's journal query failed ({0}); starting it again", _phase);
+            Timers.StartSingleTimer("retry", Retry.Instance, TimeSpan.FromSeconds(1));
         });
-        Receive<Retry>(r => Run(r == Retry.Live));
+        Receive<Retry>(_ => Run());
     }
 
-    private enum Retry
+    private enum Phase
     {
-        Current,
+        Registrations,
+        Tagged,
         Live,
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private UniqueAddress SelfAddress => Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress;
-
     public static Props PropsFor() => Props.Create(() => new DappDirectoryFeed());
 
-    protected override void PreStart() => Run(live: false);
+    protected override void PreStart() => Run();
 
-    private void Replicate(Func<LWWDictionary<string, DirectoryEntry>, LWWDictionary<string, DirectoryEntry>> change) =>
-        DistributedData.Get(Context.System).Replicator.Tell(Dsl.Update(EntriesKey, LWWDictionary<string, DirectoryEntry>.Empty, WriteLocal.Instance, change),
-            ActorRefs.Nobody);
-
-    private void Run(bool live)
+    private void Fold(EventEnvelope envelope)
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var source = live ? journal.EventsByTag(AdminEventTagger.Tag, _offset) : journal.CurrentEventsByTag(AdminEventTagger.Tag, _offset);
-        source.RunWith(Sink.ActorRef<EventEnvelope>(Self, live ? new Status.Failure(new InvalidOperationException("The live query ended.")) : CaughtUp.Instance,
-            ex => new Status.Failure(ex)), Context.Materializer());
+        if (envelope.Event is not IDappEvent e || _folded.Apply(e, envelope.SequenceNr) is not { } entry) return;
+        DistributedData.Get(Context.System).Replicator.Tell(
+            Replica.Set(Cluster.Get(Context.System).SelfUniqueAddress, entry.DappId.Value, entry, WriteLocal.Instance), ActorRefs.Nobody);
     }
 
-    private sealed class CaughtUp
+    private void Run()
     {
-        public static readonly CaughtUp Instance = new();
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var materializer = Context.Materializer();
+        switch (_phase)
+        {
+            case Phase.Registrations:
+                journal.CurrentPersistenceIds()
+                    .Where(id => id.StartsWith(DappActor.PersistenceIdPrefix, StringComparison.Ordinal))
+                    .SelectAsync(4, id => journal.CurrentEventsByPersistenceId(id, 1, 1).RunWith(Sink.FirstOrDefault<EventEnvelope>(), materializer))
+                    .Where(envelope => envelope is not null)
+                    .Select(envelope => new Registration(envelope!))
+                    .RunWith(Sink.ActorRef<Registration>(Self, PhaseDone.Instance, ex => new Status.Failure(ex)), materializer);
+                break;
+            case Phase.Tagged:
+                journal.CurrentEventsByTag(AdminEventTagger.Tag, _offset)
+                    .RunWith(Sink.ActorRef<EventEnvelope>(Self, PhaseDone.Instance, ex => new Status.Failure(ex)), materializer);
+                break;
+            default:
+                journal.EventsByTag(AdminEventTagger.Tag, _offset)
+                    .RunWith(Sink.ActorRef<EventEnvelope>(Self, new Status.Failure(new InvalidOperationException("The live query ended.")),
+                        ex => new Status.Failure(ex)), materializer);
+                break;
+        }
+    }
+
+    private sealed record Registration(EventEnvelope Envelope);
+
+    private sealed class PhaseDone
+    {
+        public static readonly PhaseDone Instance = new();
+    }
+
+    private sealed class Retry
+    {
+        public static readonly Retry Instance = new();
     }
 }
 
-/// <summary>Copies the replicated directory into this node's <see cref="DappDirectory"/>.</summary>
+/// <summary>Copies the replicated directory into this node's <see cref="DappDirectory"/> (a later version wins).</summary>
 public sealed class DappDirectoryReplica : ReceiveActor
 {
     public DappDirectoryReplica(DappDirectory directory)
     {
         Receive<Changed>(changed =>
         {
-            if (changed.Key.Equals(DappDirectoryFeed.EntriesKey))
-                foreach (var entry in changed.Get(DappDirectoryFeed.EntriesKey).Entries.Values) directory.Upsert(entry);
+            if (DappDirectoryFeed.Replica.EntriesOf(changed) is { } entries)
+                foreach (var entry in entries.Values) directory.Upsert(entry);
             else if (changed.Key.Equals(DappDirectoryFeed.LoadedKey) && changed.Get(DappDirectoryFeed.LoadedKey).Value)
                 directory.MarkLoaded();
         });
@@ -181,7 +220,7 @@ public sealed class DappDirectoryReplica : ReceiveActor
     protected override void PreStart()
     {
         var replicator = DistributedData.Get(Context.System).Replicator;
-        replicator.Tell(Dsl.Subscribe(DappDirectoryFeed.EntriesKey, Self));
+        foreach (var key in DappDirectoryFeed.Replica.Keys) replicator.Tell(Dsl.Subscribe(key, Self));
         replicator.Tell(Dsl.Subscribe(DappDirectoryFeed.LoadedKey, Self));
     }
 }

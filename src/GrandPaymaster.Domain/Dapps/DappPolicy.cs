@@ -69,10 +69,15 @@ public sealed record DailySpend(DateOnly Day, ImmutableDictionary<FeeToken, BigI
 
     public BigInteger UserOn(DateOnly day, FeeToken token, Address user) => day == Day ? ByUser.GetValueOrDefault(UserKey(token, user)) : 0;
 
-    /// <summary>Adds <paramref name="delta"/> (negative to take back) to the counters of <paramref name="day"/>; a new day starts from zero, an old one is ignored.</summary>
+    /// <summary>
+    /// Adds <paramref name="delta"/> (negative to take back) to the counters of <paramref name="day"/>; a new day starts from zero.
+    /// A take-back for an earlier day is ignored (that day's counters are gone); a hold stamped with an earlier day (a clock
+    /// behind after a handover) counts on the current day, so it never escapes a cap.
+    /// </summary>
     public DailySpend Add(DateOnly day, FeeToken token, Address? user, BigInteger delta)
     {
-        if (day < Day) return this;
+        if (day < Day && delta.Sign < 0) return this;
+        if (day < Day) day = Day;
         var spend = day == Day ? this : None with { Day = day };
         var total = spend.Total.SetItem(token, spend.Total.GetValueOrDefault(token) + delta);
         var byUser = user is { } u ? spend.ByUser.SetItem(UserKey(token, u), spend.ByUser.GetValueOrDefault(UserKey(token, u)) + delta) : spend.ByUser;

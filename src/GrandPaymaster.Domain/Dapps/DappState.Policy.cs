@@ -77,12 +77,16 @@ public sealed partial record DappState
         return new Decision(Apply(rotated).View(), [rotated]);
     }
 
-    /// <summary>Entering THROTTLED while throttled (or leaving while not) changes nothing: one event per transition.</summary>
+    /// <summary>
+    /// One event per transition, also with several edges reporting: entering while a period as long is on record changes
+    /// nothing (a longer one extends it); leaving counts only for the period on record (another edge's later period stays).
+    /// </summary>
     public Decision Decide(ReportThrottle command)
     {
         if (!IsRegistered) return Decision.Reject(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.");
-        // Entering counts while the last period is over; leaving, while one is on record (it is reported once its time has passed).
-        var unchanged = command.Throttled ? ThrottledUntil is { } until && until > command.Meta.At : ThrottledUntil is null;
+        var unchanged = command.Throttled
+            ? ThrottledUntil is { } until && until > command.Meta.At && until >= command.Until
+            : ThrottledUntil is not { } current || current > command.Until;
         if (unchanged) return new Decision(View(), []);
         IDappEvent change = command.Throttled
             ? new DappThrottled(Id, command.Reason, command.Until, command.Meta)
@@ -115,7 +119,8 @@ public sealed partial record DappState
         var symbol = fee.Token.Symbol();
         if (limits.PerTransaction is { } most && fee.Units > most)
             return new Rejection(RejectionCodes.MaxFeeExceeded, $"The maximum fee {fee.Units} {symbol} base units is above this dApp's limit of {most} per transaction.");
-        var day = DailySpend.DayOf(now);
+        // A clock behind the one that counted (after a handover) still sees the later day's counters.
+        var day = DailySpend.DayOf(now) > Spend.Day ? DailySpend.DayOf(now) : Spend.Day;
         var reset = (int)Math.Ceiling((DailySpend.NextReset(now) - now).TotalSeconds);
         if (limits.Daily is { } cap && Spend.TotalOn(day, fee.Token) + fee.Units > cap)
             return new Rejection(RejectionCodes.DailyCapExceeded,

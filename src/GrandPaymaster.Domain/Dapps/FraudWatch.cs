@@ -66,7 +66,7 @@ public sealed record FraudRules
     public BigInteger HighValueWei { get; init; } = BigInteger.Pow(10, 17);
     public int HighValueMax { get; init; } = 20;
 
-    /// <summary>Requests refused <c>simulation_reverted</c>, more than <see cref="RevertsMax"/> in the window.</summary>
+    /// <summary>Requests refused <c>simulation_reverted</c> or <c>untrusted_target</c>, more than <see cref="RevertsMax"/> in the window.</summary>
     public TimeSpan RevertsWindow { get; init; } = TimeSpan.FromMinutes(1);
     public int RevertsMax { get; init; } = 100;
 }
@@ -114,11 +114,12 @@ public sealed class FraudWatch
     /// <summary>An edge refused one of the dApp's requests with <paramref name="code"/> before it reached the entity.</summary>
     public FraudFinding? Refused(string code, DateTimeOffset at)
     {
-        if (code != RejectionCodes.SimulationReverted) return null;
+        if (code is not (RejectionCodes.SimulationReverted or RejectionCodes.UntrustedTarget)) return null;
         _reverts.Add(at);
         var reverts = _reverts.Total(at);
         return reverts > _rules.RevertsMax
-            ? new FraudFinding("simulation-reverts", $"{reverts} requests reverted in simulation within {Show(_rules.RevertsWindow)} (limit {_rules.RevertsMax})")
+            ? new FraudFinding("simulation-reverts",
+                $"{reverts} requests reverted in simulation or named an untrusted target within {Show(_rules.RevertsWindow)} (limit {_rules.RevertsMax})")
             : null;
     }
 

@@ -56,7 +56,7 @@ public static class AdminEndpoints
         var (_, refused) = await EdgeAsk.AskAsync<Registered>(await dapps.GetAsync(http.RequestAborted),
             new Register(dappId, name!, DappState.HashApiKey(apiKey), new Bps(surcharge), meta), Timeout, http.RequestAborted);
         // The key works on this node from this answer on; other nodes read the registration from the journal.
-        if (refused is null) directory.Upsert(new DirectoryEntry(dappId, DappState.HashApiKey(apiKey), false, null, null));
+        if (refused is null) directory.Upsert(new DirectoryEntry(dappId, DappState.HashApiKey(apiKey), false, null, Version: 1));
         return refused ?? Results.Json(new { dappId = dappId.Value, name, surchargeBps = surcharge, apiKey, note = "The API key is shown once; store it now." },
             statusCode: StatusCodes.Status201Created);
     }

@@ -118,15 +118,15 @@ public static class DappEndpoints
             }
         }
 
-        if (denylist.Screen(sender.Value, SafeModeQuoting.MostNativeGas(gasLimit!.Value, gasPrice, buffer)) is { } ruled) return Problems.From(ruled);
+        if (denylist.Screen(dappId, sender.Value, SafeModeQuoting.MostNativeGas(gasLimit!.Value, gasPrice, buffer)) is { } ruled) return Problems.From(ruled);
         var request = new QuoteRequest(chainId.Value, sender.Value, to.Value, data, gasLimit.Value, token.Value);
         var command = new RequestQuote(dappId, caller.KeyHash, request, new MarketInputs(gasPrice, buffer, rate), forwarding);
         var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(region, command, QueryTimeout, http.RequestAborted);
         return refused ?? Results.Json(Views.Quote(issued!.Quote, gas), statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, DappGate gate, IRequiredActor<DappRegion> dapps, ChainRpcDirectory chains,
-        TimeProvider clock)
+    private static async Task<IResult> ExecuteAsync(HttpContext http, string quoteId, DappGate gate, DenylistRules denylist, IRequiredActor<DappRegion> dapps,
+        ChainRpcDirectory chains, TimeProvider clock)
     {
         var (caller, denied) = gate.Admit(http);
         if (denied is not null) return denied;
@@ -160,6 +160,8 @@ public static class DappEndpoints
             {
                 if (status.Quote.Forward is null)
                     return Problems.Invalid(new Dictionary<string, string[]> { ["signature"] = ["a direct call is not signed by the user; send no signature"] });
+                // Listed since the quote: refused before any RPC call (the entity checks again before the hold).
+                if (denylist.Check(dappId, status.Quote.Request.Sender, status.Quote.Request.To) is { } listed) return Problems.From(listed);
                 if (chains.Find(status.Quote.Request.ChainId) is not { } chain)
                     return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {status.Quote.Request.ChainId} is no longer served by this paymaster.");
                 var (checkedOnChain, nonce, refusal) = await ForwardChecks.CheckAsync(status.Quote, signature, chain, clock.GetUtcNow(), http.RequestAborted);

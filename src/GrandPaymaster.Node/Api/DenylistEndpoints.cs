@@ -30,18 +30,20 @@ public static class DenylistEndpoints
         return refused ?? Results.Json(new { entries = entries!.Items.Select(Json) });
     }
 
-    /// <summary><c>{kind: wallet|dapp|target, value, reason, expiresAt?}</c>.</summary>
+    /// <summary><c>{kind: wallet|dapp|target, value, reason, expiresAt?, dapp?}</c>; <c>dapp</c> scopes a wallet or target entry to one dApp.</summary>
     private static async Task<IResult> AddAsync(HttpContext http, IRequiredActor<DenylistSingleton> denylist, IOptions<List<OperatorOptions>> operators,
         TimeProvider clock)
     {
         if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
-        body!.Allow("kind", "value", "reason", "expiresAt");
+        body!.Allow("kind", "value", "reason", "expiresAt", "dapp");
         var kindText = body.String("kind", required: true, maxLength: 16);
         var valueText = body.String("value", required: true, maxLength: 64);
         var reason = body.String("reason", required: true, maxLength: 256);
         var expiresText = body.String("expiresAt", required: false, maxLength: 40);
+        var scope = Scope(body.String("dapp", required: false, maxLength: 64), out var scopeProblem);
+        if (scopeProblem is not null) body.Error("dapp", scopeProblem);
         var now = clock.GetUtcNow();
         DateTimeOffset? expiresAt = null;
         if (expiresText is not null)
@@ -54,7 +56,7 @@ public static class DenylistEndpoints
         var (kind, value) = Parse(body, kindText, valueText);
         if (!body.IsValid) return Problems.Invalid(body.Errors);
         var meta = new Meta(now, $"operator:{operatorId}", reason!, http.TraceIdentifier);
-        var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new AddEntry(kind, value!, expiresAt, meta),
+        var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new AddEntry(kind, value!, expiresAt, meta, scope),
             Timeout, http.RequestAborted);
         return refused ?? Results.Json(Json(entry!), statusCode: StatusCodes.Status201Created);
     }
@@ -68,11 +70,23 @@ public static class DenylistEndpoints
         if (reason.Trim().Length == 0 || reason.Length > 256 || reason.Any(char.IsControl)) errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
         var (parsedKind, parsedValue, problem) = ParsePath(kind, value);
         if (problem is not null) errors["value"] = [problem];
+        var query = http.Request.Query["dapp"].ToString();
+        var scope = Scope(query.Length == 0 ? null : query, out var scopeProblem);
+        if (scopeProblem is not null) errors["dapp"] = [scopeProblem];
         if (errors.Count > 0) return Problems.Invalid(errors);
         var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
-        var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new RemoveEntry(parsedKind, parsedValue!, meta),
+        var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new RemoveEntry(parsedKind, parsedValue!, meta, scope),
             Timeout, http.RequestAborted);
         return refused ?? Results.Json(Json(entry!));
+    }
+
+    private static string? Scope(string? dapp, out string? problem)
+    {
+        problem = null;
+        if (dapp is null) return null;
+        if (DappId.TryParse(dapp, out var id)) return id.Value;
+        problem = "must be a dApp id";
+        return null;
     }
 
     private static (DenylistKind Kind, string? Value) Parse(JsonRequest body, string? kind, string? value)
@@ -101,5 +115,6 @@ public static class DenylistEndpoints
         addedBy = entry.AddedBy,
         addedAt = entry.AddedAt,
         expiresAt = entry.ExpiresAt,
+        dapp = entry.Dapp,
     };
 }

@@ -96,9 +96,11 @@ public static class PolicyEndpoints
         if (missing is not null) return missing;
         var policy = new DappPolicy(limits!, chains?.ToImmutableSortedSet(), targets?.ToImmutableHashSet(), rate ?? current!.Policy.QuotesPerSecond);
         var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier);
-        var answer = await AskPolicyAsync(http, dapps, new SetPolicy(id, policy, surcharge is { } s ? new Bps(s) : current!.Surcharge, meta));
+        var (set, refused) = await EdgeAsk.AskAsync<PolicyView>(region, new SetPolicy(id, policy, surcharge is { } s ? new Bps(s) : current!.Surcharge, meta),
+            Timeout, http.RequestAborted);
+        if (refused is not null) return refused;
         directory.Update(id, e => e with { QuotesPerSecond = policy.QuotesPerSecond is > 0 and var r ? r : null });
-        return answer;
+        return Results.Json(Json(set!));
     }
 
     /// <summary><c>{reason}</c>: an operator freezes (or unfreezes) the dApp at once; only an operator can unfreeze.</summary>

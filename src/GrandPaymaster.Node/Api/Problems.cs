@@ -29,7 +29,7 @@ public static class Problems
         RejectionCodes.Unauthorized => StatusCodes.Status401Unauthorized,
         RejectionCodes.DappNotFound or RejectionCodes.QuoteNotFound or "not_found" => StatusCodes.Status404NotFound,
         RejectionCodes.QuoteExpired => StatusCodes.Status410Gone,
-        RejectionCodes.QuoteAlreadyExecuted or RejectionCodes.AlreadyRegistered => StatusCodes.Status409Conflict,
+        RejectionCodes.QuoteAlreadyExecuted or RejectionCodes.AlreadyRegistered or Domain.Compliance.DenylistState.DenylistFull => StatusCodes.Status409Conflict,
         RejectionCodes.InsufficientBalance => StatusCodes.Status402PaymentRequired,
         RejectionCodes.IdempotencyConflict => StatusCodes.Status422UnprocessableEntity,
         RejectionCodes.RelayFailed => StatusCodes.Status502BadGateway,

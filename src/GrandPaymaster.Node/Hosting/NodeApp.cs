@@ -173,8 +173,7 @@ public static class NodeApp
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DenylistRules>(sp, policy.Denylist));
         services.AddSingleton(sp => new ThrottleGuard(policy.Quotes, policy.Throttle, sp.GetRequiredService<TimeProvider>(), change =>
         {
-            // Known at once on this node; the dApp journals the change and every other edge learns it from the journal.
-            sp.GetRequiredService<DappDirectory>().Update(change.DappId, e => e with { ThrottledUntil = change.Throttled ? change.Until : null });
+            // Each edge throttles on its own buckets; the dApp journals every entry and exit (its audit log).
             if (sp.GetRequiredService<ActorRegistry>().TryGet<DappRegion>(out var dapps))
                 dapps.Tell(new Domain.Dapps.DappCommands.ReportThrottle(change.DappId, change.Throttled, change.Reason, change.Until,
                     Domain.Common.Meta.System("edge-throttle", change.Throttled ? $"THROTTLED: {change.Reason}" : "THROTTLED lifted: cooldown over",

@@ -22,7 +22,7 @@ public sealed class IpBudget
     /// <summary>Takes one request from the IP's budget; when it is empty, the seconds until one is back.</summary>
     public (bool Allowed, int RetryAfterSeconds) TryTake(IPAddress? ip)
     {
-        var slot = _slots[(int)((uint)(ip?.GetHashCode() ?? 0) % (uint)_slots.Length)];
+        var slot = _slots[(int)(Fnv(ip) % (uint)_slots.Length)];
         lock (slot)
         {
             var now = _clock.GetTimestamp();
@@ -36,6 +36,14 @@ public sealed class IpBudget
 
             return (false, (int)Math.Ceiling((1 - slot.Tokens) / Math.Max(_settings.PerSecond, 0.001)));
         }
+    }
+
+    /// <summary>FNV-1a over the address bytes: the same slot in every run (IPAddress.GetHashCode is seeded per process).</summary>
+    private static uint Fnv(IPAddress? ip)
+    {
+        var hash = 2166136261u;
+        foreach (var b in ip?.GetAddressBytes() ?? []) hash = (hash ^ b) * 16777619u;
+        return hash;
     }
 
     private sealed class Slot

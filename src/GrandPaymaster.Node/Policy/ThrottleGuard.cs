@@ -48,8 +48,7 @@ public sealed class ThrottleGuard : IDisposable
         lock (traffic)
         {
             traffic.Adjust(rate, _rates.BurstFactor);
-            var until = Later(traffic.Until, entry.ThrottledUntil);
-            if (until is { } u && u > now) return (false, Seconds(u - now));
+            if (traffic.Until is { } u && u > now) return (false, Seconds(u - now));
             change = traffic.Lift(entry.DappId, now);
             traffic.Count(now);
             var reason = traffic.Limiter.AttemptAcquire().IsAcquired
@@ -89,8 +88,6 @@ public sealed class ThrottleGuard : IDisposable
             if (change is not null) _report(change);
         }
     }
-
-    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private static int Seconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
 

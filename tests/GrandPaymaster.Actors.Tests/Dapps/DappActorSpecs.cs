@@ -60,7 +60,7 @@ public sealed class DappActorSpecs : TestKit
         var dapp = await RegisteredAndFundedAsync();
         var quote = await QuoteAsync(dapp);
         var wallet = "0x" + new string('1', 40);
-        _denylist.Replace(ImmutableDictionary<string, DenylistEntry>.Empty.Add(DenylistEntry.KeyOf(DenylistKind.Wallet, wallet),
+        _denylist.SetReplica(ImmutableDictionary<string, DenylistEntry>.Empty.Add(DenylistEntry.KeyOf(DenylistKind.Wallet, wallet),
             new DenylistEntry(DenylistKind.Wallet, wallet, "sanctions", "operator:test", _clock.GetUtcNow(), null)));
 
         var answer = await dapp.Ask<Rejected>(Execute(quote, "k-1"), Wait);
@@ -106,6 +106,27 @@ public sealed class DappActorSpecs : TestKit
         var frozen = (await recovered.Ask<DappView>(new GetDapp(_dapp), Wait)).Frozen;
         Assert.Equal("unexecuted-quotes", frozen?.Rule);
         Assert.Contains("5 quotes and 0 executions", frozen!.Evidence);
+    }
+
+    [Fact]
+    public async Task Todays_spending_against_the_caps_is_rebuilt_exactly_from_the_journal()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var meta = new Meta(_clock.GetUtcNow(), "operator:test", "caps", "c-2");
+        var caps = DappPolicy.Open(0) with { Limits = ImmutableDictionary<FeeToken, TokenLimits>.Empty.Add(FeeToken.Usdt, new TokenLimits(Daily: 1_000_000_000)) };
+        await dapp.Ask<PolicyView>(new SetPolicy(_dapp, caps, new Bps(3_000), meta), Wait);
+        dapp.Tell(Execute(await QuoteAsync(dapp), "k-1"));
+        _pools.ExpectMsg<PoolCommands.RelayTransaction>(Wait);
+        var before = await dapp.Ask<PolicyView>(new GetPolicy(_dapp, null), Wait);
+
+        Watch(dapp);
+        Sys.Stop(dapp);
+        ExpectTerminated(dapp);
+        var after = await Sys.ActorOf(DappProps()).Ask<PolicyView>(new GetPolicy(_dapp, null), Wait);
+
+        Assert.True(before.SpentToday[FeeToken.Usdt] > 0);
+        Assert.Equal(before.SpentToday[FeeToken.Usdt], after.SpentToday[FeeToken.Usdt]);
+        Assert.Equal(1_000_000_000, after.Effective[FeeToken.Usdt].Daily);
     }
 
     [Fact]

@@ -138,7 +138,7 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new DenylistProtocol.AddEntry(DenylistKind.Wallet, Wallet.Value, SampleMeta.At.AddHours(1), SampleMeta),
         new DenylistProtocol.RemoveEntry(DenylistKind.Target, Wallet.Value, SampleMeta),
         DenylistProtocol.GetEntries.Instance,
-        new GrandPaymaster.Actors.Dapps.DirectoryEntry(Dapp, "hash", true, SampleMeta.At, 40),
+        new GrandPaymaster.Actors.Dapps.DirectoryEntry(Dapp, "hash", true, 40, 7),
         new DenylistProtocol.Entries([SampleDenied]),
         SampleDenied,
         new DenylistProtocol.EntryAdded(SampleDenied, SampleMeta),

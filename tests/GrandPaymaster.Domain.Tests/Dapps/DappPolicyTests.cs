@@ -165,6 +165,39 @@ public sealed class DappPolicyTests
     }
 
     [Fact]
+    public void Throttle_reports_from_two_edges_give_one_entry_a_later_end_and_one_exit()
+    {
+        var state = Funded();
+        Meta Edge(DateTimeOffset at) => Meta.System("edge-throttle", "THROTTLED", at);
+        var first = state.Decide(new ReportThrottle(Dapp, true, "bucket", Noon.AddSeconds(30), Edge(Noon)));
+        state = Apply(state, first.Events);
+        var sameOrShorter = state.Decide(new ReportThrottle(Dapp, true, "bucket", Noon.AddSeconds(20), Edge(Noon.AddSeconds(1))));
+        var longer = state.Decide(new ReportThrottle(Dapp, true, "surge", Noon.AddSeconds(40), Edge(Noon.AddSeconds(10))));
+        state = Apply(state, longer.Events);
+        var firstEdgeLifts = state.Decide(new ReportThrottle(Dapp, false, "cooldown over", Noon.AddSeconds(30), Edge(Noon.AddSeconds(31))));
+        var secondEdgeLifts = state.Decide(new ReportThrottle(Dapp, false, "cooldown over", Noon.AddSeconds(40), Edge(Noon.AddSeconds(41))));
+
+        Assert.IsType<DappThrottled>(Assert.Single(first.Events));
+        Assert.Empty(sameOrShorter.Events);
+        Assert.Equal(Noon.AddSeconds(40), Assert.IsType<DappThrottled>(Assert.Single(longer.Events)).Until);
+        Assert.Empty(firstEdgeLifts.Events);
+        Assert.IsType<DappThrottleLifted>(Assert.Single(secondEdgeLifts.Events));
+    }
+
+    [Fact]
+    public void A_hold_stamped_with_an_earlier_day_by_a_clock_behind_still_counts_against_todays_cap()
+    {
+        var state = Funded(Caps(daily: 2 * Hold));
+        var midnight = new DateTimeOffset(2026, 11, 25, 0, 0, 1, TimeSpan.Zero);
+        state = Execute(state, Alice, midnight).State;
+        // The entity moved to a node whose clock is two seconds behind: its next hold is stamped 23:59:59 of the day before.
+        state = Execute(state, Bob, midnight.AddSeconds(-2)).State;
+
+        Assert.Equal(2 * Hold, state.Spend.TotalOn(new DateOnly(2026, 11, 25), FeeToken.Usdt));
+        Assert.Equal(RejectionCodes.DailyCapExceeded, Code(Execute(state, Alice, midnight.AddSeconds(-1)).Reply));
+    }
+
+    [Fact]
     public void An_operators_policy_change_is_an_event_with_who_and_why_and_sets_the_surcharge()
     {
         var state = Funded();

@@ -69,7 +69,8 @@ public sealed class FraudWatchTests
     {
         var watch = new FraudWatch(new FraudRules { RevertsMax = 3 });
         for (var i = 0; i < 10; i++) Assert.Null(watch.Refused(RejectionCodes.InvalidSignature, T0));
-        for (var i = 0; i < 3; i++) Assert.Null(watch.Refused(RejectionCodes.SimulationReverted, T0));
+        for (var i = 0; i < 2; i++) Assert.Null(watch.Refused(RejectionCodes.SimulationReverted, T0));
+        Assert.Null(watch.Refused(RejectionCodes.UntrustedTarget, T0));
 
         Assert.Equal("simulation-reverts", watch.Refused(RejectionCodes.SimulationReverted, T0)?.Rule);
     }
