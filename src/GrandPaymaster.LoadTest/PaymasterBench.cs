@@ -40,7 +40,7 @@ public sealed class PaymasterBench : IAsyncDisposable
     public static readonly IReadOnlyList<(string Setting, string Why)> RaisedLimits =
     [
         ("gpm.policy.quotes.max-open = 1000000",
-            "the bench quotes up to ~18,000/s and executes few; quotes live 60 s (the 4 MiB of call data per dApp stays at its default)"),
+            "the bench quotes up to ~18,000/s and executes few, and quotes live 60 s; the 4 MiB of call data per dApp stays at its default"),
         ("gpm.policy.fraud.unexecuted-quotes.min-quotes = 1000000000", "the quote scenarios never execute: far more than 50 quotes per execute"),
         ("gpm.policy.fraud.fresh-senders.max = 1000000000", "2,000+ users never seen before, and random senders, every minute"),
         ("gpm.policy.denylist.wallet-quotes-per-minute = 1000000000", "the direct-call quotes all use sender 0x1111…, thousands of times a second"),
