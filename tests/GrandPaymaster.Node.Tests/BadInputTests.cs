@@ -55,6 +55,7 @@ public sealed class BadInputTests(NodeFixture fixture)
         yield return new("unknown fee token", quote, "/v1/quotes", Body(token: "\"DOGE\""), 400, "invalid_request");
         yield return new("wrong content type", quote, "/v1/quotes", Body(), 415, "unsupported_media_type", ContentType: "text/plain");
         yield return new("oversized body", quote, "/v1/quotes", Body(data: "\"0x" + new string('a', 70_000) + "\""), 413, "payload_too_large");
+        yield return new("call data above the chain's 16 KiB limit", quote, "/v1/quotes", Body(data: "\"0x" + new string('a', 2 * 16_385) + "\""), 400, "invalid_request");
         yield return new("missing API key", quote, "/v1/quotes", Body(), 401, "unauthorized", Key: "none");
         yield return new("wrong API key", quote, "/v1/quotes", Body(), 401, "unauthorized", Key: "wrong");
         yield return new("API key of a dApp that does not exist", quote, "/v1/quotes", Body(), 401, "unauthorized", Key: "unknown-dapp");

@@ -27,7 +27,8 @@ public sealed class DenylistBoard : IDenylist
     private ImmutableDictionary<string, DenylistEntry> Entries => _singleton ?? _replica;
 
     public DenylistEntry? Find(DenylistKind kind, string value, DateTimeOffset now, string? dapp = null) =>
-        Active(DenylistEntry.KeyOf(kind, value), now) ?? (dapp is null ? null : Active(DenylistEntry.KeyOf(kind, value, dapp), now));
+        Entries.IsEmpty ? null // every quote and execute asks: no key is built while the list is empty
+            : Active(DenylistEntry.KeyOf(kind, value), now) ?? (dapp is null ? null : Active(DenylistEntry.KeyOf(kind, value, dapp), now));
 
     /// <summary>The replicated list, as this node's replica has it.</summary>
     public void SetReplica(ImmutableDictionary<string, DenylistEntry> entries) => _replica = entries;

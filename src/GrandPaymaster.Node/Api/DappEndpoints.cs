@@ -122,6 +122,7 @@ public static class DappEndpoints
         var request = new QuoteRequest(chainId.Value, sender.Value, to.Value, data, gasLimit.Value, token.Value);
         var command = new RequestQuote(dappId, caller.KeyHash, request, new MarketInputs(gasPrice, buffer, rate), forwarding);
         var (issued, refused) = await EdgeAsk.AskAsync<QuoteIssued>(region, command, QueryTimeout, http.RequestAborted);
+        if (refused is Problems.ProblemResult { Code: RejectionCodes.TooManyOpenQuotes }) gate.MarkFull(dappId);
         return refused ?? Results.Json(Views.Quote(issued!.Quote, gas), statusCode: StatusCodes.Status201Created);
     }
 

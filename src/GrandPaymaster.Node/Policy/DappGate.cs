@@ -17,20 +17,28 @@ public sealed record DappCaller(DappId Id, string KeyHash, DirectoryEntry Entry)
 /// </summary>
 public sealed class DappGate(DappDirectory directory, IpBudget budget, ThrottleGuard throttle, IDenylist denylist, TimeProvider clock, OverloadSettings overload)
 {
-    private readonly ConcurrencyLimiter _executes = Limiter(overload.MaxConcurrentExecutes);
+    private static readonly TimeSpan FullFor = TimeSpan.FromSeconds(1);
+    private readonly ExecuteAdmission _executes = new(overload, clock);
     private readonly ConcurrencyLimiter _quotes = Limiter(overload.MaxConcurrentQuotes);
+
+    /// <summary>dApps whose entity refused a quote at its open-quote bound, until when their quotes are refused here (one per dApp).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DappId, DateTimeOffset> _fullUntil = new();
 
     public (DappCaller? Caller, IResult? Problem) Admit(HttpContext http, bool quote = false)
     {
         if (!directory.Loaded)
             return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, "not_ready", "The node is still loading its directory of dApps; retry shortly.", retryAfterSeconds: 1));
-        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key)) return (null, Unauthenticated(http));
+        // An id nobody registered is refused before the key is hashed: a flood of made-up keys costs a dictionary lookup each.
+        if (!ApiKeys.TryRead(http.Request, out var dappId, out var key) || directory.Find(dappId) is null) return (null, Unauthenticated(http));
         var keyHash = DappState.HashApiKey(key);
         if (directory.Authenticate(dappId, keyHash) is not { } entry) return (null, Unauthenticated(http));
         if (entry.Frozen)
             return (null, Problems.Of(StatusCodes.Status403Forbidden, RejectionCodes.DappFrozen, "This dApp is frozen; an operator must review and unfreeze it."));
         if (denylist.Find(DenylistKind.Dapp, dappId.Value, clock.GetUtcNow()) is not null)
             return (null, Problems.Of(StatusCodes.Status403Forbidden, RejectionCodes.Denylisted, "This dApp is on the denylist."));
+        if (quote && _fullUntil.TryGetValue(dappId, out var full) && full > clock.GetUtcNow())
+            return (null, Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.TooManyOpenQuotes,
+                "This dApp holds as many unexecuted quotes as it may; execute or let some expire.", retryAfterSeconds: 1));
         if (quote && throttle.TryQuote(entry) is { Allowed: false } throttled)
             return (null, Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled,
                 $"This dApp is THROTTLED: its quote rate is above its limit or far above its usual rate. Retry after {throttled.RetryAfterSeconds} s.",
@@ -39,7 +47,13 @@ public sealed class DappGate(DappDirectory directory, IpBudget budget, ThrottleG
     }
 
     /// <summary>A slot of the node's execute capacity (dispose it when done), or null: answer <see cref="Overloaded"/>.</summary>
-    public RateLimitLease? TryExecuteSlot() => Acquired(_executes.AttemptAcquire());
+    public IDisposable? TryExecuteSlot() => _executes.TryEnter();
+
+    /// <summary>
+    /// The dApp's entity refused a quote at its open-quote bound: for a second its quotes are refused here, before their body
+    /// is read (a flood of large quotes then costs the node a dictionary lookup each, not a parse and an actor message).
+    /// </summary>
+    public void MarkFull(DappId dappId) => _fullUntil[dappId] = clock.GetUtcNow() + FullFor;
 
     public RateLimitLease? TryQuoteSlot() => Acquired(_quotes.AttemptAcquire());
 

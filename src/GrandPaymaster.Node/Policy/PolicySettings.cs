@@ -20,8 +20,8 @@ public sealed record ThrottleSettings(TimeSpan Cooldown, TimeSpan BaselineWindow
 /// <summary>The budget of requests without a valid key, per client IP (<c>gpm.policy.unauthenticated</c>).</summary>
 public sealed record UnauthenticatedBudgetSettings(double PerSecond, int Burst, int Slots);
 
-/// <summary>How much work the node takes at once (<c>gpm.policy.overload</c>).</summary>
-public sealed record OverloadSettings(int MaxConcurrentExecutes, int MaxConcurrentQuotes);
+/// <summary>How much work the node takes at once (<c>gpm.policy.overload</c>): executes adaptively between a floor and a ceiling.</summary>
+public sealed record OverloadSettings(int MaxConcurrentExecutes, int MaxConcurrentQuotes, int MinConcurrentExecutes, TimeSpan ExecuteLatencyTarget);
 
 /// <summary>The denylist's pattern rules (<c>gpm.policy.denylist</c>).</summary>
 public sealed record DenylistRuleSettings(int WalletQuotesPerMinute, BigInteger SingleQuoteAboveWei, TimeSpan ExpireAfter, int TrackedWallets);
@@ -53,7 +53,9 @@ public sealed record PolicySettings(
             new UnauthenticatedBudgetSettings(c.GetDouble("unauthenticated.per-second"), Positive(c.GetInt("unauthenticated.burst"), "unauthenticated.burst"),
                 Positive(c.GetInt("unauthenticated.slots"), "unauthenticated.slots")),
             new OverloadSettings(Positive(c.GetInt("overload.max-concurrent-executes"), "overload.max-concurrent-executes"),
-                Positive(c.GetInt("overload.max-concurrent-quotes"), "overload.max-concurrent-quotes")),
+                Positive(c.GetInt("overload.max-concurrent-quotes"), "overload.max-concurrent-quotes"),
+                Positive(c.GetInt("overload.min-concurrent-executes"), "overload.min-concurrent-executes"),
+                c.GetTimeSpan("overload.execute-latency-target")),
             new DenylistRuleSettings(Positive(c.GetInt("denylist.wallet-quotes-per-minute"), "denylist.wallet-quotes-per-minute"),
                 BigInteger.Parse(c.GetString("denylist.single-quote-above-wei"), System.Globalization.CultureInfo.InvariantCulture),
                 c.GetTimeSpan("denylist.expire-after"), Positive(c.GetInt("denylist.tracked-wallets"), "denylist.tracked-wallets")),
