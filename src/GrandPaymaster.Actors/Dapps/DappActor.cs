@@ -34,6 +34,9 @@ public sealed record DappSettings
     public long MaxOpenQuoteBytes { get; init; } = 4 * 1024 * 1024;
 
     public FraudRules Fraud { get; init; } = new();
+
+    /// <summary>Where the entity sends its directory entry after a change of key, freeze or policy (every node's edge; none in tests).</summary>
+    public Action<ActorSystem, DirectoryEntry>? PublishDirectory { get; init; }
 }
 
 /// <summary>The modes of the chain pools as this node sees them (replicated; read without a round trip).</summary>
@@ -87,6 +90,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         Recover<IDappEvent>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
+            PublishDirectoryEntry();
             // Holds whose relay never answered (a crash in between): ask again; the pool de-duplicates per quote.
             foreach (var execution in _state.AwaitingRelay) RequestRelay(execution);
             SetReceiveTimeout(PassivateAfter);
@@ -104,17 +108,18 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
             var decision = _state.Decide(c);
             PersistAllThen(decision.Events, () =>
             {
+                PublishDirectoryEntry();
                 sender.Tell(decision.Reply);
                 SetReceiveTimeout(PassivateAfter);
             });
         });
         Command<Deposit>(c => PersistThenReply(_state.Decide(c), Sender));
         Command<SetDirectCall>(c => PersistThenReply(_state.Decide(c), Sender));
-        Command<SetPolicy>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<SetPolicy>(c => PersistThenReply(_state.Decide(c), Sender, publish: true));
         Command<SetOwnLimits>(c => PersistThenReply(_state.Decide(c), Sender));
-        Command<FreezeDapp>(c => PersistThenReply(_state.Decide(c), Sender));
-        Command<UnfreezeDapp>(c => PersistThenReply(_state.Decide(c), Sender));
-        Command<RotateApiKey>(c => PersistThenReply(_state.Decide(c), Sender));
+        Command<FreezeDapp>(c => PersistThenReply(_state.Decide(c), Sender, publish: true));
+        Command<UnfreezeDapp>(c => PersistThenReply(_state.Decide(c), Sender, publish: true));
+        Command<RotateApiKey>(c => PersistThenReply(_state.Decide(c), Sender, publish: true));
         Command<ReportThrottle>(c => PersistThenReply(_state.Decide(c), Sender));
         Command<ReportRefusal>(r =>
         {
@@ -213,7 +218,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         if (_state.Frozen is not null) return;
         _log.Warning("dApp {0} frozen by fraud rule {1}: {2}", _state.Id, finding.Rule, finding.Evidence);
         var meta = Meta.System("fraud-watch", $"fraud rule {finding.Rule}", Now);
-        PersistAllThen(_state.Decide(new FreezeDapp(_state.Id, finding.Rule, finding.Evidence, meta)).Events, () => { });
+        PersistAllThen(_state.Decide(new FreezeDapp(_state.Id, finding.Rule, finding.Evidence, meta)).Events, PublishDirectoryEntry);
     }
 
     /// <summary>
@@ -386,8 +391,20 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         else Decide(quoteId, queue.Dequeue());
     }
 
-    private void PersistThenReply(Decision decision, IActorRef replyTo) =>
-        PersistAllThen(decision.Events, () => replyTo.Tell(decision.Reply));
+    private void PersistThenReply(Decision decision, IActorRef replyTo, bool publish = false) =>
+        PersistAllThen(decision.Events, () =>
+        {
+            if (publish && decision.Events.Count > 0) PublishDirectoryEntry();
+            replyTo.Tell(decision.Reply);
+        });
+
+    /// <summary>This dApp as every edge's directory should know it, versioned by the last journaled event.</summary>
+    private void PublishDirectoryEntry()
+    {
+        if (_state.Profile is not { } profile || _settings.PublishDirectory is not { } publish) return;
+        publish(Context.System, new DirectoryEntry(_state.Id, profile.ApiKeyHash, _state.Frozen is not null,
+            _state.Policy?.QuotesPerSecond is > 0 and var rate ? rate : null, LastSequenceNr));
+    }
 
     /// <summary>
     /// Persists the events (if any) as one atomic write, applies them, then runs <paramref name="then"/> once.

@@ -99,11 +99,12 @@ public sealed class AdminEventTagger : IWriteEventAdapter
 }
 
 /// <summary>
-/// Feeds every node's <see cref="DappDirectory"/> (a cluster singleton on a node with the journal): first each dApp's
-/// registration (its first event: dApps registered before events were tagged have it untagged), then every <c>admin</c>-tagged
-/// event, then, live, the ones that follow. Each changed entry is replicated through Distributed Data (a
-/// <see cref="ShardedMap{T}"/>), and once the journal has been read the directory is marked loaded; an edge-only node needs no
-/// journal access. A failed query starts again.
+/// Loads every node's <see cref="DappDirectory"/> when the cluster starts (a cluster singleton on a node with the journal):
+/// each dApp's registration (its first event: dApps registered before events were tagged have it untagged), then every
+/// <c>admin</c>-tagged event. Each entry is replicated through Distributed Data (a <see cref="ShardedMap{T}"/>) and then the
+/// directory is marked loaded; an edge-only node needs no journal access. After that each dApp entity publishes its own
+/// entry when it journals a change (<see cref="Publish"/>): no query polls the journal while the node serves (measured: a
+/// live tag query polling every 500 ms doubled the execute p95 of the benchmark's flow on SQLite). A failed query starts again.
 /// </summary>
 public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
 {
@@ -132,7 +133,7 @@ public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
             }
 
             _phase++;
-            Run();
+            if (_phase != Phase.Loaded) Run();
         });
         Receive<Status.Failure>(f =>
         {
@@ -146,20 +147,23 @@ public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
     {
         Registrations,
         Tagged,
-        Live,
+        Loaded,
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props PropsFor() => Props.Create(() => new DappDirectoryFeed());
 
+    /// <summary>A dApp entity's entry after a change it journaled (registration, key rotation, freeze, policy), to every node.</summary>
+    public static void Publish(ActorSystem system, DirectoryEntry entry) =>
+        DistributedData.Get(system).Replicator.Tell(
+            Replica.Set(Cluster.Get(system).SelfUniqueAddress, entry.DappId.Value, entry, WriteLocal.Instance), ActorRefs.Nobody);
+
     protected override void PreStart() => Run();
 
     private void Fold(EventEnvelope envelope)
     {
-        if (envelope.Event is not IDappEvent e || _folded.Apply(e, envelope.SequenceNr) is not { } entry) return;
-        DistributedData.Get(Context.System).Replicator.Tell(
-            Replica.Set(Cluster.Get(Context.System).SelfUniqueAddress, entry.DappId.Value, entry, WriteLocal.Instance), ActorRefs.Nobody);
+        if (envelope.Event is IDappEvent e && _folded.Apply(e, envelope.SequenceNr) is { } entry) Publish(Context.System, entry);
     }
 
     private void Run()
@@ -176,14 +180,9 @@ public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
                     .Select(envelope => new Registration(envelope!))
                     .RunWith(Sink.ActorRef<Registration>(Self, PhaseDone.Instance, ex => new Status.Failure(ex)), materializer);
                 break;
-            case Phase.Tagged:
+            default:
                 journal.CurrentEventsByTag(AdminEventTagger.Tag, _offset)
                     .RunWith(Sink.ActorRef<EventEnvelope>(Self, PhaseDone.Instance, ex => new Status.Failure(ex)), materializer);
-                break;
-            default:
-                journal.EventsByTag(AdminEventTagger.Tag, _offset)
-                    .RunWith(Sink.ActorRef<EventEnvelope>(Self, new Status.Failure(new InvalidOperationException("The live query ended.")),
-                        ex => new Status.Failure(ex)), materializer);
                 break;
         }
     }

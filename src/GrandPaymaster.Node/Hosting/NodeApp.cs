@@ -226,6 +226,7 @@ public static class NodeApp
                 MaxOpenQuotes = policy.MaxOpenQuotes,
                 MaxOpenQuoteBytes = policy.MaxOpenQuoteBytes,
                 Fraud = policy.Fraud,
+                PublishDirectory = DappDirectoryFeed.Publish,
             }, modes, services.GetRequiredService<DenylistBoard>())
             .AddDappDirectory(services.GetRequiredService<DappDirectory>())
             .AddStartup((system, _) =>
