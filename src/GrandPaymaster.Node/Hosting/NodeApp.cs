@@ -45,7 +45,12 @@ public static class NodeApp
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<PoolModeDirectory>();
         builder.Services.AddSingleton<IWalletKeys>(new DevWalletKeys(gpm.Wallets.DevSeed, gpm.Wallets.WorkersPerChain));
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequest.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = JsonRequest.MaxBodyBytes;
+            // Bounded: a client's connections (and answers held back from clients that ignore Retry-After) cannot grow without end.
+            kestrel.Limits.MaxConcurrentConnections = 10_000;
+        });
 
         // Hosted services start in registration order: chains first, then the actor system (with the gas oracle).
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetHostedService>();
@@ -179,7 +184,7 @@ public static class NodeApp
                     Domain.Common.Meta.System("edge-throttle", change.Throttled ? $"THROTTLED: {change.Reason}" : "THROTTLED lifted: cooldown over",
                         sp.GetRequiredService<TimeProvider>().GetUtcNow())));
         }));
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DappGate>(sp, policy.Overload));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DappGate>(sp, policy.Overload, policy.IgnoredRetryDelay));
     }
 
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, GpmOptions gpm, PolicySettings policy, IServiceProvider services)

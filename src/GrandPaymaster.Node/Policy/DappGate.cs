@@ -13,9 +13,12 @@ public sealed record DappCaller(DappId Id, string KeyHash, DirectoryEntry Entry)
 /// <summary>
 /// The edge's gate for the dApp API (DESIGN.md §9), before any actor message: the key against this node's directory (an
 /// unknown, revoked or malformed key spends the client IP's small budget and is answered 401, then 429), a frozen or
-/// denylisted dApp, THROTTLED for quotes, and the node's capacity (503 <c>overloaded</c> at once rather than a queue).
+/// denylisted dApp, THROTTLED for quotes, and the node's capacity (503 <c>overloaded</c> at once rather than a queue). A request
+/// that ignores an earlier <c>Retry-After</c> (beyond the IP's budget, THROTTLED, at the open-quote bound) is answered after
+/// <paramref name="ignoredRetryDelay"/>: a client that does not wait then holds its connection instead of the node's CPU.
 /// </summary>
-public sealed class DappGate(DappDirectory directory, IpBudget budget, ThrottleGuard throttle, IDenylist denylist, TimeProvider clock, OverloadSettings overload)
+public sealed class DappGate(DappDirectory directory, IpBudget budget, ThrottleGuard throttle, IDenylist denylist, TimeProvider clock, OverloadSettings overload,
+    TimeSpan ignoredRetryDelay)
 {
     private static readonly TimeSpan FullFor = TimeSpan.FromSeconds(1);
     private readonly ExecuteAdmission _executes = new(overload, clock);
@@ -37,12 +40,12 @@ public sealed class DappGate(DappDirectory directory, IpBudget budget, ThrottleG
         if (denylist.Find(DenylistKind.Dapp, dappId.Value, clock.GetUtcNow()) is not null)
             return (null, Problems.Of(StatusCodes.Status403Forbidden, RejectionCodes.Denylisted, "This dApp is on the denylist."));
         if (quote && _fullUntil.TryGetValue(dappId, out var full) && full > clock.GetUtcNow())
-            return (null, Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.TooManyOpenQuotes,
-                "This dApp holds as many unexecuted quotes as it may; execute or let some expire.", retryAfterSeconds: 1));
+            return (null, Delayed(Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.TooManyOpenQuotes,
+                "This dApp holds as many unexecuted quotes as it may; execute or let some expire.", retryAfterSeconds: 1)));
         if (quote && throttle.TryQuote(entry) is { Allowed: false } throttled)
-            return (null, Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled,
+            return (null, Delayed(Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled,
                 $"This dApp is THROTTLED: its quote rate is above its limit or far above its usual rate. Retry after {throttled.RetryAfterSeconds} s.",
-                retryAfterSeconds: throttled.RetryAfterSeconds));
+                retryAfterSeconds: throttled.RetryAfterSeconds)));
         return (new DappCaller(dappId, keyHash, entry), null);
     }
 
@@ -65,8 +68,28 @@ public sealed class DappGate(DappDirectory directory, IpBudget budget, ThrottleG
         var (allowed, retryAfter) = budget.TryTake(http.Connection.RemoteIpAddress);
         return allowed
             ? Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, $"Send a valid API key in the {ApiKeys.Header} header.")
-            : Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled,
-                "Too many requests without a valid API key from this address.", retryAfterSeconds: retryAfter);
+            : Delayed(Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled,
+                "Too many requests without a valid API key from this address.", retryAfterSeconds: retryAfter));
+    }
+
+    private IResult Delayed(IResult refusal) => ignoredRetryDelay <= TimeSpan.Zero ? refusal : new DelayedResult(refusal, ignoredRetryDelay, clock);
+
+    /// <summary>An answer sent after a pause (a timer, not a thread: the connection waits, the CPU does not).</summary>
+    private sealed class DelayedResult(IResult inner, TimeSpan delay, TimeProvider clock) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            try
+            {
+                await Task.Delay(delay, clock, httpContext.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the client left; nothing to answer
+            }
+
+            await inner.ExecuteAsync(httpContext);
+        }
     }
 
     private static RateLimitLease? Acquired(RateLimitLease lease)

@@ -35,7 +35,8 @@ public sealed record PolicySettings(
     UnauthenticatedBudgetSettings Unauthenticated,
     OverloadSettings Overload,
     DenylistRuleSettings Denylist,
-    FraudRules Fraud)
+    FraudRules Fraud,
+    TimeSpan IgnoredRetryDelay)
 {
     /// <summary><c>hocon/policy.hocon</c> under the operator's overlay.</summary>
     public static PolicySettings Load(string overlay) => From(ConfigurationFactory.ParseString(overlay).WithFallback(PersistenceHocon.Load("policy.hocon")));
@@ -72,7 +73,8 @@ public sealed record PolicySettings(
                 HighValueMax = fraud.GetInt("high-value-quotes.max"),
                 RevertsWindow = fraud.GetTimeSpan("simulation-reverts.window"),
                 RevertsMax = fraud.GetInt("simulation-reverts.max"),
-            });
+            },
+            c.GetTimeSpan("ignored-retry-delay"));
     }
 
     private static int Positive(int value, string name) =>
