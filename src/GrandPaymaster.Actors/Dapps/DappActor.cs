@@ -39,6 +39,12 @@ public sealed record DappSettings
     public Action<ActorSystem, DirectoryEntry>? PublishDirectory { get; init; }
 }
 
+/// <summary>
+/// How a sponsored transaction ended, told on this node's event stream once it is journaled (for metrics):
+/// <c>settled</c> (mined and succeeded), <c>reverted</c> (mined, the call reverted; still billed) or <c>released</c>.
+/// </summary>
+public sealed record TransactionOutcome(long ChainId, string Outcome, TimeSpan ExecuteToSettle);
+
 /// <summary>The modes of the chain pools as this node sees them (replicated; read without a round trip).</summary>
 public interface IPoolModes
 {
@@ -364,10 +370,15 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
         var (decision, after) = command switch
         {
             RelaySucceeded r => (_state.Decide(r, SystemMeta("relay submitted", quoteId)), (Action<Decision>)(d => Answer(quoteId, d.Reply))),
-            RelayFailed r => (_state.Decide(r, SystemMeta("relay failed", quoteId)), d => Answer(quoteId, d.Reply)),
+            RelayFailed r => (_state.Decide(r, SystemMeta("relay failed", quoteId)), d =>
+            {
+                Tell(d, quoteId, "released");
+                Answer(quoteId, d.Reply);
+            }),
             RelayReplaced r => (_state.Decide(r, SystemMeta($"relay replaced ({r.Kind})", quoteId)), _ => { }),
             SettleFee s => (_state.Decide(s, SystemMeta("settle against receipt", quoteId)), d =>
             {
+                Tell(d, quoteId, s.Succeeded ? "settled" : "reverted");
                 _pools.Tell(d.Reply);
                 // An execute still waiting (its relay answer was lost in a crash) learns the hash here.
                 Answer(quoteId, new ExecutionAccepted(quoteId, s.TxHash));
@@ -382,6 +393,13 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
             after(decision);
             NextForQuote(quoteId);
         }, groupCommit: true);
+    }
+
+    /// <summary>Tells this node's metrics how a transaction ended, once the decision that ended it is journaled.</summary>
+    private void Tell(Decision decision, QuoteId quoteId, string outcome)
+    {
+        if (decision.Events.Count == 0 || !_state.Executions.TryGetValue(quoteId, out var execution)) return;
+        Context.System.EventStream.Publish(new TransactionOutcome(execution.Quote.Request.ChainId.Value, outcome, Now - execution.DeductedAt));
     }
 
     private void NextForQuote(QuoteId quoteId)

@@ -16,6 +16,7 @@ using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Node.Health;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Prometheus;
 
 namespace GrandPaymaster.Node.Hosting;
 
@@ -60,8 +61,14 @@ public static class NodeApp
         builder.Services.AddSingleton(sp => new MarketFreshness(MarketHocon(sp).GetTimeSpan("gpm.market.gas.fresh-for"),
             MarketHocon(sp).GetTimeSpan("gpm.market.rates.fresh-for")));
         builder.Services.AddSingleton<IMarketView, OracleMarketView>();
+        var metrics = new Observability.PaymasterMetrics();
+        builder.Services.AddSingleton(metrics);
         AddPolicy(builder.Services, policy);
-        builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) => ConfigureAkka(akka, gpm, policy, sp));
+        builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) =>
+        {
+            ConfigureAkka(akka, gpm, policy, sp);
+            metrics.AddTransactionMetrics(akka);
+        });
         builder.Services.AddHostedService<PoolBootstrapService>();
 
         builder.Services.AddHealthChecks()
@@ -84,8 +91,13 @@ public static class NodeApp
                 StatusCodes.Status405MethodNotAllowed => "method_not_allowed",
                 _ => "invalid_request",
             }, $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} is not part of this API.").ExecuteAsync(context.HttpContext));
+        metrics.UseApiMetrics(app);
+        metrics.ObserveBoards(app.Services.GetRequiredService<PoolModeDirectory>(), app.Services.GetRequiredService<GasMarketBoard>(),
+            app.Services.GetRequiredService<ChainRpcDirectory>());
         app.MapDappApi();
         app.MapAdminApi();
+        // Prometheus scrapes here (unauthenticated, like /health: the operators' own network; roles come with the admin address).
+        app.MapMetrics("/metrics", metrics.Registry);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

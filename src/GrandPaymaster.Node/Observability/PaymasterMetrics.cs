@@ -1,0 +1,116 @@
+using Akka.Actor;
+using Akka.Hosting;
+using GrandPaymaster.Actors.Dapps;
+using GrandPaymaster.Actors.Market;
+using GrandPaymaster.Actors.Pools;
+using GrandPaymaster.Domain.Market;
+using GrandPaymaster.Node.Hosting;
+using Prometheus;
+
+namespace GrandPaymaster.Node.Observability;
+
+/// <summary>
+/// The node's Prometheus metrics at <c>/metrics</c> (prometheus-net; names in Prometheus style, <c>gpm_</c> prefix): dApp API
+/// answers and quote latency from the HTTP pipeline, transaction outcomes and execute→settle latency from the dApp entities'
+/// event stream, and, read at each scrape, every pool's mode and every gas source's health.
+/// </summary>
+public sealed class PaymasterMetrics
+{
+    public PaymasterMetrics()
+    {
+        var metrics = Metrics.WithCustomRegistry(Registry);
+        Requests = metrics.CreateCounter("gpm_api_requests_total",
+        "Answers of the dApp API by route and HTTP status.", new CounterConfiguration { LabelNames = ["route", "status"] });
+
+        QuoteDuration = metrics.CreateHistogram("gpm_quote_duration_seconds",
+        "Time to answer POST /v1/quotes (any status).", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+
+        Transactions = metrics.CreateCounter("gpm_transactions_total",
+        "Sponsored transactions by chain and outcome (settled, reverted, released), counted when journaled on this node.",
+        new CounterConfiguration { LabelNames = ["chain", "outcome"] });
+
+        ExecuteToSettle = metrics.CreateHistogram("gpm_execute_to_settle_seconds",
+        "Time from the hold to the settlement or release of a sponsored transaction.",
+        new HistogramConfiguration { LabelNames = ["chain"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 14) });
+
+        PoolMode = metrics.CreateGauge("gpm_pool_mode",
+        "1 for the mode each chain's pool is in (normal, safe_mode, paused, disabled), as this node sees it.",
+        new GaugeConfiguration { LabelNames = ["chain", "mode"] });
+
+        GasSourceUp = metrics.CreateGauge("gpm_gas_source_used",
+        "1 when the gas source's last answer was used in the chain's median, 0 otherwise (failed, stale, outlier, out of bounds).",
+        new GaugeConfiguration { LabelNames = ["chain", "source"] });
+    }
+
+    /// <summary>This node's own registry (several nodes in one test process must not share counters).</summary>
+    public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
+
+    private Counter Requests { get; }
+    private Histogram QuoteDuration { get; }
+    private Counter Transactions { get; }
+    private Histogram ExecuteToSettle { get; }
+    private Gauge PoolMode { get; }
+    private Gauge GasSourceUp { get; }
+
+    /// <summary>Counts every dApp API answer and times quotes.</summary>
+    public void UseApiMetrics(IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments("/v1"))
+            {
+                await next();
+                return;
+            }
+
+            var quote = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/v1/quotes");
+            using var timer = quote ? QuoteDuration.NewTimer() : null;
+            await next();
+            Requests.WithLabels(RouteOf(context), context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        });
+
+    /// <summary>Pool modes and gas sources are read from this node's boards when Prometheus scrapes.</summary>
+    public void ObserveBoards(PoolModeDirectory modes, GasMarketBoard gas, ChainRpcDirectory chains) =>
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var chain in chains.All)
+            {
+                var id = chain.ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var mode = modes.Get(new Domain.Common.ChainId(chain.ChainId))?.Mode;
+                foreach (var each in Enum.GetValues<Domain.Pools.PoolMode>())
+                    PoolMode.WithLabels(id, ModeName(each)).Set(mode == each ? 1 : 0);
+                if (gas.Get(chain.ChainId)?.Market is { } market)
+                    foreach (var source in market.Sources)
+                        GasSourceUp.WithLabels(id, source.Reading.Source).Set(source.Verdict == SourceVerdict.Used ? 1 : 0);
+            }
+        });
+
+    /// <summary>Counts transaction outcomes told on the event stream by this node's dApp entities.</summary>
+    public void AddTransactionMetrics(AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, _) => system.ActorOf(Props.Create(() => new OutcomeCounter(this)), "transaction-metrics"));
+
+    private void Count(TransactionOutcome o)
+    {
+        var chain = o.ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Transactions.WithLabels(chain, o.Outcome).Inc();
+        ExecuteToSettle.WithLabels(chain).Observe(Math.Max(0, o.ExecuteToSettle.TotalSeconds));
+    }
+
+    private static string RouteOf(HttpContext context) =>
+        (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+
+    private static string ModeName(Domain.Pools.PoolMode mode) => mode switch
+    {
+        Domain.Pools.PoolMode.SafeMode => "safe_mode",
+        _ => mode.ToString().ToLowerInvariant(),
+    };
+
+    private sealed class OutcomeCounter : ReceiveActor
+    {
+        public OutcomeCounter(PaymasterMetrics metrics)
+        {
+            Receive<TransactionOutcome>(metrics.Count);
+        }
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(TransactionOutcome));
+    }
+}
