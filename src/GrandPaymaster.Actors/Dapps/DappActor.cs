@@ -181,7 +181,7 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     private void OnRequestQuote(RequestQuote command)
     {
         var now = Now;
-        if (_state.Authenticate(command.ApiKeyHash) is null && Refusal(command.Request, now) is { } refused)
+        if (_state.Authenticate(command.ApiKeyHash) is null && Refusal(command.Request) is { } refused)
         {
             Sender.Tell(new Rejected(refused));
             return;
@@ -201,12 +201,11 @@ public sealed class DappActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Refusals before pricing: the denylist (the dApp, the user's wallet, the target) and the bound on open quotes, counted and
-    /// in call-data bytes, so one dApp cannot fill the node's memory with quotes it never executes.
+    /// The bound on open quotes, counted and in call-data bytes, so one dApp cannot fill the node's memory with quotes it never
+    /// executes. (The denylist is the edge's check at quote time — a quote moves no money — and this entity's before the hold.)
     /// </summary>
-    private Rejection? Refusal(QuoteRequest request, DateTimeOffset now)
+    private Rejection? Refusal(QuoteRequest request)
     {
-        if (_denylist.Check(_state.Id, request.Sender, request.To, now) is { } denied) return denied;
         var bytes = QuoteBytes(request);
         if (_quotes.Count < _settings.MaxOpenQuotes && _openQuoteBytes + bytes <= _settings.MaxOpenQuoteBytes) return null;
         PruneExpiredQuotes();

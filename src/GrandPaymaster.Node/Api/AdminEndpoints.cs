@@ -118,12 +118,11 @@ public static class AdminEndpoints
     {
         if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
         if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
-        var reason = http.Request.Query["reason"].ToString();
         var errors = new Dictionary<string, string[]>();
+        var reason = QueryReason(http, errors);
         if (!long.TryParse(chainId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var chain) || chain <= 0)
             errors["chainId"] = ["must be a positive chain id"];
         if (!AddressInput.TryParse(target, out var address, out var targetError)) errors["target"] = [targetError];
-        if (reason.Trim().Length == 0 || reason.Length > 256 || reason.Any(char.IsControl)) errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
         if (errors.Count > 0) return Problems.Invalid(errors);
         return await SetDirectCallAsync(http, dapps, new SetDirectCall(id, new DirectCallTarget(new ChainId(chain), address), false,
             new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier)));
@@ -157,6 +156,15 @@ public static class AdminEndpoints
         var presented = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..]));
         return operators.FirstOrDefault(o => o.Token.Length > 0 && !string.IsNullOrEmpty(o.Id) &&
                                              CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(o.Token))))?.Id;
+    }
+
+    /// <summary>The <c>reason</c> query parameter of an operator's DELETE (1–256 characters, no control characters); a problem goes into <paramref name="errors"/>.</summary>
+    internal static string QueryReason(HttpContext http, Dictionary<string, string[]> errors)
+    {
+        var reason = http.Request.Query["reason"].ToString();
+        if (reason.Trim().Length == 0 || reason.Length > 256 || reason.Any(char.IsControl))
+            errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
+        return reason;
     }
 
     internal static IResult Unauthorized() =>

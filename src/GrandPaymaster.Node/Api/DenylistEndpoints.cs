@@ -65,9 +65,8 @@ public static class DenylistEndpoints
         IOptions<List<OperatorOptions>> operators, TimeProvider clock)
     {
         if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
-        var reason = http.Request.Query["reason"].ToString();
         var errors = new Dictionary<string, string[]>();
-        if (reason.Trim().Length == 0 || reason.Length > 256 || reason.Any(char.IsControl)) errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
+        var reason = AdminEndpoints.QueryReason(http, errors);
         var (parsedKind, parsedValue, problem) = ParsePath(kind, value);
         if (problem is not null) errors["value"] = [problem];
         var query = http.Request.Query["dapp"].ToString();

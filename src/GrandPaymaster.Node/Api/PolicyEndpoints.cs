@@ -107,15 +107,9 @@ public static class PolicyEndpoints
     private static async Task<IResult> FreezeAsync(HttpContext http, string dappId, bool freeze, IRequiredActor<DappRegion> dapps,
         IOptions<List<OperatorOptions>> operators, TimeProvider clock, DappDirectory directory)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
-        if (!DappId.TryParse(dappId, out var id)) return AdminEndpoints.NotFound(dappId);
-        var (body, problem) = await JsonRequest.ReadAsync(http);
+        var (id, meta, problem) = await OperatorReasonAsync(http, dappId, operators, clock);
         if (problem is not null) return problem;
-        body!.Allow("reason");
-        var reason = body.String("reason", required: true, maxLength: 256);
-        if (!body.IsValid) return Problems.Invalid(body.Errors);
-        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier);
-        IDappCommand command = freeze ? new FreezeDapp(id, "operator", reason!, meta) : new UnfreezeDapp(id, meta);
+        IDappCommand command = freeze ? new FreezeDapp(id, "operator", meta!.Reason, meta) : new UnfreezeDapp(id, meta!);
         var (view, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), command, Timeout, http.RequestAborted);
         if (refused is not null) return refused;
         directory.Update(id, e => e with { Frozen = view!.Frozen is not null });
@@ -126,20 +120,29 @@ public static class PolicyEndpoints
     private static async Task<IResult> RotateKeyAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
         TimeProvider clock, DappDirectory directory)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
-        if (!DappId.TryParse(dappId, out var id)) return AdminEndpoints.NotFound(dappId);
-        var (body, problem) = await JsonRequest.ReadAsync(http);
+        var (id, meta, problem) = await OperatorReasonAsync(http, dappId, operators, clock);
         if (problem is not null) return problem;
-        body!.Allow("reason");
-        var reason = body.String("reason", required: true, maxLength: 256);
-        if (!body.IsValid) return Problems.Invalid(body.Errors);
         var apiKey = ApiKeys.Issue(id);
         var hash = DappState.HashApiKey(apiKey);
-        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier);
-        var (_, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), new RotateApiKey(id, hash, meta), Timeout, http.RequestAborted);
+        var (_, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), new RotateApiKey(id, hash, meta!), Timeout, http.RequestAborted);
         if (refused is not null) return refused;
         directory.Update(id, e => e with { ApiKeyHash = hash });
         return Results.Json(new { dappId = id.Value, apiKey, note = "The API key is shown once; store it now. The previous key no longer works." });
+    }
+
+    /// <summary>An operator's act on one dApp whose body is only <c>{reason}</c>: the dApp's id and the event's who and why, or a problem.</summary>
+    private static async Task<(DappId Id, Meta? Meta, IResult? Problem)> OperatorReasonAsync(HttpContext http, string dappId,
+        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    {
+        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return (default, null, AdminEndpoints.Unauthorized());
+        if (!DappId.TryParse(dappId, out var id)) return (default, null, AdminEndpoints.NotFound(dappId));
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return (id, null, problem);
+        body!.Allow("reason");
+        var reason = body.String("reason", required: true, maxLength: 256);
+        return body.IsValid
+            ? (id, new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier), null)
+            : (id, null, Problems.Invalid(body.Errors));
     }
 
     private static async Task<IResult> AskPolicyAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IDappCommand command)
