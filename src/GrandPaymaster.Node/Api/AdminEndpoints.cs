@@ -1,25 +1,16 @@
-using System.Security.Cryptography;
-using System.Text;
+using GrandPaymaster.Domain.Operators;
 using Akka.Hosting;
 using GrandPaymaster.Node.Hosting;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
-using Microsoft.Extensions.Options;
 using static GrandPaymaster.Domain.Dapps.DappCommands;
 using static GrandPaymaster.Domain.Dapps.DappReplies;
 
 namespace GrandPaymaster.Node.Api;
 
-/// <summary>An operator and the bearer token that identifies them (roles come with the admin issue).</summary>
-public sealed class OperatorOptions
-{
-    public string Id { get; set; } = "";
-    public string Token { get; set; } = "";
-}
-
-/// <summary>Bootstrap admin API (<c>/admin/v1</c>): operator bearer token from configuration; the operator id is in every event.</summary>
+/// <summary>The admin API (<c>/admin/v1</c>): every route declares its role (<see cref="AdminAuth"/>); the operator id is in every event.</summary>
 public static class AdminEndpoints
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -27,21 +18,20 @@ public static class AdminEndpoints
     public static void MapAdminApi(this WebApplication app)
     {
         var admin = app.MapGroup("/admin/v1");
-        admin.MapPost("/dapps", RegisterAsync);
-        admin.MapPost("/dapps/{dappId}/deposits", DepositAsync);
-        admin.MapGet("/dapps/{dappId}", GetAsync);
-        admin.MapPost("/dapps/{dappId}/direct-calls", AllowDirectCallAsync);
-        admin.MapDelete("/dapps/{dappId}/direct-calls/{chainId}/{target}", RevokeDirectCallAsync);
+        admin.MapPost("/dapps", RegisterAsync).RequireRole(OperatorRole.Admin);
+        admin.MapPost("/dapps/{dappId}/deposits", DepositAsync).RequireRole(OperatorRole.Admin);
+        admin.MapGet("/dapps/{dappId}", GetAsync).RequireRole(OperatorRole.Viewer);
+        admin.MapPost("/dapps/{dappId}/direct-calls", AllowDirectCallAsync).RequireRole(OperatorRole.Admin);
+        admin.MapDelete("/dapps/{dappId}/direct-calls/{chainId}/{target}", RevokeDirectCallAsync).RequireRole(OperatorRole.Operator);
         admin.MapPolicyAdmin();
         admin.MapDenylistAdmin();
         admin.MapPoolAdmin();
         admin.MapMarketAdmin();
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators, TimeProvider clock,
+    private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, TimeProvider clock,
         DappDirectory directory)
     {
-        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
         body!.Allow("name", "surchargeBps", "reason");
@@ -52,7 +42,7 @@ public static class AdminEndpoints
 
         var dappId = DappId.New();
         var apiKey = ApiKeys.Issue(dappId);
-        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
+        var meta = http.OperatorMeta(reason, clock);
         var (_, refused) = await EdgeAsk.AskAsync<Registered>(await dapps.GetAsync(http.RequestAborted),
             new Register(dappId, name!, DappState.HashApiKey(apiKey), new Bps(surcharge), meta), Timeout, http.RequestAborted);
         // The key works on this node from this answer on; other nodes read the registration from the journal.
@@ -61,10 +51,9 @@ public static class AdminEndpoints
             statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> DepositAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
+    private static async Task<IResult> DepositAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
         TimeProvider clock)
     {
-        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
         if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
@@ -77,15 +66,14 @@ public static class AdminEndpoints
         if (amount is { IsZero: true }) body.Error("amount", "must be positive");
         if (!body.IsValid) return Problems.Invalid(body.Errors);
 
-        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
+        var meta = http.OperatorMeta(reason, clock);
         var (balances, refused) = await EdgeAsk.AskAsync<Balances>(await dapps.GetAsync(http.RequestAborted),
             new Deposit(id, new TokenAmount(token!.Value, amount!.Value), reference, meta), Timeout, http.RequestAborted);
         return refused ?? Results.Json(Views.Balances(id.Value, balances!.Ledgers));
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators)
+    private static async Task<IResult> GetAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps)
     {
-        if (Authenticate(http, operators.Value) is null) return Unauthorized();
         if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
         var (view, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), new GetDapp(id), Timeout, http.RequestAborted);
         if (refused is not null) return refused;
@@ -96,10 +84,9 @@ public static class AdminEndpoints
     /// Lets the dApp's calls to a target go straight from a pool wallet (the target sees the pool as the caller, and no user
     /// signature is checked): for contracts that do not take ERC-2771 calls. Journaled with the operator and the reason.
     /// </summary>
-    private static async Task<IResult> AllowDirectCallAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
+    private static async Task<IResult> AllowDirectCallAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
         ChainRpcDirectory chains, TimeProvider clock)
     {
-        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
         if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
@@ -110,13 +97,11 @@ public static class AdminEndpoints
         if (!body.IsValid) return Problems.Invalid(body.Errors);
         if (chains.Find(chainId!.Value) is null) return Problems.Of(StatusCodes.Status400BadRequest, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
         return await SetDirectCallAsync(http, dapps, new SetDirectCall(id, new DirectCallTarget(chainId.Value, target!.Value), true,
-            new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier)));
+            http.OperatorMeta(reason!, clock)));
     }
 
-    private static async Task<IResult> RevokeDirectCallAsync(HttpContext http, string dappId, string chainId, string target, IRequiredActor<DappRegion> dapps,
-        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    private static async Task<IResult> RevokeDirectCallAsync(HttpContext http, string dappId, string chainId, string target, IRequiredActor<DappRegion> dapps, TimeProvider clock)
     {
-        if (Authenticate(http, operators.Value) is not { } operatorId) return Unauthorized();
         if (!DappId.TryParse(dappId, out var id)) return NotFound(dappId);
         var errors = new Dictionary<string, string[]>();
         var reason = QueryReason(http, errors);
@@ -125,7 +110,7 @@ public static class AdminEndpoints
         if (!AddressInput.TryParse(target, out var address, out var targetError)) errors["target"] = [targetError];
         if (errors.Count > 0) return Problems.Invalid(errors);
         return await SetDirectCallAsync(http, dapps, new SetDirectCall(id, new DirectCallTarget(new ChainId(chain), address), false,
-            new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier)));
+            http.OperatorMeta(reason, clock)));
     }
 
     private static async Task<IResult> SetDirectCallAsync(HttpContext http, IRequiredActor<DappRegion> dapps, SetDirectCall command)
@@ -148,16 +133,6 @@ public static class AdminEndpoints
         directCalls = (view.DirectCalls ?? []).Select(t => new { chainId = t.ChainId.Value, target = t.Target.Value }),
     };
 
-    /// <summary>The operator id whose token is in the Authorization header, compared in constant time.</summary>
-    internal static string? Authenticate(HttpContext http, IEnumerable<OperatorOptions> operators)
-    {
-        var header = http.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return null;
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..]));
-        return operators.FirstOrDefault(o => o.Token.Length > 0 && !string.IsNullOrEmpty(o.Id) &&
-                                             CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(o.Token))))?.Id;
-    }
-
     /// <summary>The <c>reason</c> query parameter of an operator's DELETE (1–256 characters, no control characters); a problem goes into <paramref name="errors"/>.</summary>
     internal static string QueryReason(HttpContext http, Dictionary<string, string[]> errors)
     {
@@ -166,9 +141,6 @@ public static class AdminEndpoints
             errors["reason"] = ["query parameter is required: 1–256 characters, no control characters"];
         return reason;
     }
-
-    internal static IResult Unauthorized() =>
-        Problems.Of(StatusCodes.Status401Unauthorized, RejectionCodes.Unauthorized, "Send an operator token as 'Authorization: Bearer <token>'.");
 
     internal static IResult NotFound(string dappId) =>
         Problems.Of(StatusCodes.Status404NotFound, RejectionCodes.DappNotFound, $"dApp {dappId} does not exist.");

@@ -1,9 +1,9 @@
+using GrandPaymaster.Domain.Operators;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Compliance;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Compliance;
 using GrandPaymaster.Domain.Dapps;
-using Microsoft.Extensions.Options;
 using static GrandPaymaster.Domain.Compliance.DenylistProtocol;
 
 namespace GrandPaymaster.Node.Api;
@@ -18,23 +18,21 @@ public static class DenylistEndpoints
 
     public static void MapDenylistAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/denylist", ListAsync);
-        admin.MapPost("/denylist", AddAsync);
-        admin.MapDelete("/denylist/{kind}/{value}", RemoveAsync);
+        admin.MapGet("/denylist", ListAsync).RequireRole(OperatorRole.Viewer);
+        admin.MapPost("/denylist", AddAsync).RequireRole(OperatorRole.Operator);
+        admin.MapDelete("/denylist/{kind}/{value}", RemoveAsync).RequireRole(OperatorRole.Admin);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, IRequiredActor<DenylistSingleton> denylist, IOptions<List<OperatorOptions>> operators)
+    private static async Task<IResult> ListAsync(HttpContext http, IRequiredActor<DenylistSingleton> denylist)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
         var (entries, refused) = await EdgeAsk.AskAsync<Entries>(await denylist.GetAsync(http.RequestAborted), GetEntries.Instance, Timeout, http.RequestAborted);
         return refused ?? Results.Json(new { entries = entries!.Items.Select(Json) });
     }
 
     /// <summary><c>{kind: wallet|dapp|target, value, reason, expiresAt?, dapp?}</c>; <c>dapp</c> scopes a wallet or target entry to one dApp.</summary>
-    private static async Task<IResult> AddAsync(HttpContext http, IRequiredActor<DenylistSingleton> denylist, IOptions<List<OperatorOptions>> operators,
+    private static async Task<IResult> AddAsync(HttpContext http, IRequiredActor<DenylistSingleton> denylist,
         TimeProvider clock)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
         body!.Allow("kind", "value", "reason", "expiresAt", "dapp");
@@ -55,16 +53,14 @@ public static class DenylistEndpoints
 
         var (kind, value) = Parse(body, kindText, valueText);
         if (!body.IsValid) return Problems.Invalid(body.Errors);
-        var meta = new Meta(now, $"operator:{operatorId}", reason!, http.TraceIdentifier);
+        var meta = new Meta(now, http.Operator().Actor, reason!, http.TraceIdentifier);
         var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new AddEntry(kind, value!, expiresAt, meta, scope),
             Timeout, http.RequestAborted);
         return refused ?? Results.Json(Json(entry!), statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> RemoveAsync(HttpContext http, string kind, string value, IRequiredActor<DenylistSingleton> denylist,
-        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    private static async Task<IResult> RemoveAsync(HttpContext http, string kind, string value, IRequiredActor<DenylistSingleton> denylist, TimeProvider clock)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
         var errors = new Dictionary<string, string[]>();
         var reason = AdminEndpoints.QueryReason(http, errors);
         var (parsedKind, parsedValue, problem) = ParsePath(kind, value);
@@ -73,7 +69,7 @@ public static class DenylistEndpoints
         var scope = Scope(query.Length == 0 ? null : query, out var scopeProblem);
         if (scopeProblem is not null) errors["dapp"] = [scopeProblem];
         if (errors.Count > 0) return Problems.Invalid(errors);
-        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason, http.TraceIdentifier);
+        var meta = http.OperatorMeta(reason, clock);
         var (entry, refused) = await EdgeAsk.AskAsync<DenylistEntry>(await denylist.GetAsync(http.RequestAborted), new RemoveEntry(parsedKind, parsedValue!, meta, scope),
             Timeout, http.RequestAborted);
         return refused ?? Results.Json(Json(entry!));

@@ -1,3 +1,4 @@
+using GrandPaymaster.Domain.Operators;
 using System.Globalization;
 using GrandPaymaster.Actors.Market;
 using GrandPaymaster.Actors.Pools;
@@ -6,7 +7,6 @@ using GrandPaymaster.Domain.Market;
 using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Domain.Pools;
 using GrandPaymaster.Node.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace GrandPaymaster.Node.Api;
 
@@ -18,20 +18,17 @@ public static class MarketAdminEndpoints
 {
     public static void MapMarketAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/market", (HttpContext http, ChainRpcDirectory chains, GasMarketBoard board, RateBoard rates, PoolModeDirectory modes,
-            IOptions<List<OperatorOptions>> operators, TimeProvider clock) =>
+        admin.MapGet("/market", (HttpContext http, ChainRpcDirectory chains, GasMarketBoard board, RateBoard rates, PoolModeDirectory modes, TimeProvider clock) =>
         {
-            if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
             return Results.Json(chains.All.Select(chain => View(chain, board, rates, modes, clock.GetUtcNow())));
-        });
+        }).RequireRole(OperatorRole.Viewer);
         admin.MapGet("/market/{chainId}", (string chainId, HttpContext http, ChainRpcDirectory chains, GasMarketBoard board, RateBoard rates,
-            PoolModeDirectory modes, IOptions<List<OperatorOptions>> operators, TimeProvider clock) =>
+            PoolModeDirectory modes, TimeProvider clock) =>
         {
-            if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
             if (!ChainId.TryParse(chainId, out var id) || chains.Find(id) is not { } chain)
                 return Problems.Of(StatusCodes.Status404NotFound, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
             return Results.Json(View(chain, board, rates, modes, clock.GetUtcNow()));
-        });
+        }).RequireRole(OperatorRole.Viewer);
     }
 
     private static object View(ConfiguredChain chain, GasMarketBoard board, RateBoard rates, PoolModeDirectory modes, DateTimeOffset now)

@@ -1,3 +1,4 @@
+using GrandPaymaster.Domain.Operators;
 using System.Collections.Immutable;
 using System.Numerics;
 using System.Text.Json;
@@ -7,7 +8,6 @@ using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Node.Policy;
-using Microsoft.Extensions.Options;
 using static GrandPaymaster.Domain.Dapps.DappCommands;
 using static GrandPaymaster.Domain.Dapps.DappReplies;
 
@@ -31,13 +31,13 @@ public static class PolicyEndpoints
 
     public static void MapPolicyAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/dapps/{dappId}/policy", GetAsync);
-        admin.MapPut("/dapps/{dappId}/policy", PutAsync);
-        admin.MapPost("/dapps/{dappId}/freeze", (HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
-            TimeProvider clock, DappDirectory directory) => FreezeAsync(http, dappId, freeze: true, dapps, operators, clock, directory));
-        admin.MapPost("/dapps/{dappId}/unfreeze", (HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
-            TimeProvider clock, DappDirectory directory) => FreezeAsync(http, dappId, freeze: false, dapps, operators, clock, directory));
-        admin.MapPost("/dapps/{dappId}/api-key", RotateKeyAsync);
+        admin.MapGet("/dapps/{dappId}/policy", GetAsync).RequireRole(OperatorRole.Viewer);
+        admin.MapPut("/dapps/{dappId}/policy", PutAsync).RequireRole(OperatorRole.Operator);
+        admin.MapPost("/dapps/{dappId}/freeze", (HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
+            TimeProvider clock, DappDirectory directory) => FreezeAsync(http, dappId, freeze: true, dapps, clock, directory)).RequireRole(OperatorRole.Operator);
+        admin.MapPost("/dapps/{dappId}/unfreeze", (HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
+            TimeProvider clock, DappDirectory directory) => FreezeAsync(http, dappId, freeze: false, dapps, clock, directory)).RequireRole(OperatorRole.Operator);
+        admin.MapPost("/dapps/{dappId}/api-key", RotateKeyAsync).RequireRole(OperatorRole.Admin);
     }
 
     private static async Task<IResult> GetOwnAsync(HttpContext http, DappGate gate, IRequiredActor<DappRegion> dapps)
@@ -62,9 +62,8 @@ public static class PolicyEndpoints
         return await AskPolicyAsync(http, dapps, new SetOwnLimits(caller.Id, caller.KeyHash, limits!, meta));
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators)
+    private static async Task<IResult> GetAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
         if (!DappId.TryParse(dappId, out var id)) return AdminEndpoints.NotFound(dappId);
         return await AskPolicyAsync(http, dapps, new GetPolicy(id, null));
     }
@@ -73,10 +72,9 @@ public static class PolicyEndpoints
     /// <c>{limits?, allowedChains? (null: all), allowedTargets? (null: any), surchargeBps?, quotesPerSecond?, reason}</c>: replaces the
     /// operator's policy; a field left out keeps no limit (limits, lists) or the current value (surcharge, rate).
     /// </summary>
-    private static async Task<IResult> PutAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
+    private static async Task<IResult> PutAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
         TimeProvider clock, DappDirectory directory)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
         if (!DappId.TryParse(dappId, out var id)) return AdminEndpoints.NotFound(dappId);
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return problem;
@@ -95,7 +93,7 @@ public static class PolicyEndpoints
         var (current, missing) = await EdgeAsk.AskAsync<PolicyView>(region, new GetPolicy(id, null), Timeout, http.RequestAborted);
         if (missing is not null) return missing;
         var policy = new DappPolicy(limits!, chains?.ToImmutableSortedSet(), targets?.ToImmutableHashSet(), rate ?? current!.Policy.QuotesPerSecond);
-        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier);
+        var meta = http.OperatorMeta(reason!, clock);
         var (set, refused) = await EdgeAsk.AskAsync<PolicyView>(region, new SetPolicy(id, policy, surcharge is { } s ? new Bps(s) : current!.Surcharge, meta),
             Timeout, http.RequestAborted);
         if (refused is not null) return refused;
@@ -104,10 +102,9 @@ public static class PolicyEndpoints
     }
 
     /// <summary><c>{reason}</c>: an operator freezes (or unfreezes) the dApp at once; only an operator can unfreeze.</summary>
-    private static async Task<IResult> FreezeAsync(HttpContext http, string dappId, bool freeze, IRequiredActor<DappRegion> dapps,
-        IOptions<List<OperatorOptions>> operators, TimeProvider clock, DappDirectory directory)
+    private static async Task<IResult> FreezeAsync(HttpContext http, string dappId, bool freeze, IRequiredActor<DappRegion> dapps, TimeProvider clock, DappDirectory directory)
     {
-        var (id, meta, problem) = await OperatorReasonAsync(http, dappId, operators, clock);
+        var (id, meta, problem) = await OperatorReasonAsync(http, dappId, clock);
         if (problem is not null) return problem;
         IDappCommand command = freeze ? new FreezeDapp(id, "operator", meta!.Reason, meta) : new UnfreezeDapp(id, meta!);
         var (view, refused) = await EdgeAsk.AskAsync<DappView>(await dapps.GetAsync(http.RequestAborted), command, Timeout, http.RequestAborted);
@@ -117,10 +114,10 @@ public static class PolicyEndpoints
     }
 
     /// <summary><c>{reason}</c>: a new API key, shown once; the old one is refused from this answer on (on this node at once, elsewhere within a second).</summary>
-    private static async Task<IResult> RotateKeyAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps, IOptions<List<OperatorOptions>> operators,
+    private static async Task<IResult> RotateKeyAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
         TimeProvider clock, DappDirectory directory)
     {
-        var (id, meta, problem) = await OperatorReasonAsync(http, dappId, operators, clock);
+        var (id, meta, problem) = await OperatorReasonAsync(http, dappId, clock);
         if (problem is not null) return problem;
         var apiKey = ApiKeys.Issue(id);
         var hash = DappState.HashApiKey(apiKey);
@@ -131,17 +128,15 @@ public static class PolicyEndpoints
     }
 
     /// <summary>An operator's act on one dApp whose body is only <c>{reason}</c>: the dApp's id and the event's who and why, or a problem.</summary>
-    private static async Task<(DappId Id, Meta? Meta, IResult? Problem)> OperatorReasonAsync(HttpContext http, string dappId,
-        IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+    private static async Task<(DappId Id, Meta? Meta, IResult? Problem)> OperatorReasonAsync(HttpContext http, string dappId, TimeProvider clock)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return (default, null, AdminEndpoints.Unauthorized());
         if (!DappId.TryParse(dappId, out var id)) return (default, null, AdminEndpoints.NotFound(dappId));
         var (body, problem) = await JsonRequest.ReadAsync(http);
         if (problem is not null) return (id, null, problem);
         body!.Allow("reason");
         var reason = body.String("reason", required: true, maxLength: 256);
         return body.IsValid
-            ? (id, new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier), null)
+            ? (id, http.OperatorMeta(reason!, clock), null)
             : (id, null, Problems.Invalid(body.Errors));
     }
 

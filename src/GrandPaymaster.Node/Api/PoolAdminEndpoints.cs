@@ -1,10 +1,10 @@
+using GrandPaymaster.Domain.Operators;
 using Akka.Actor;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Pools;
 using GrandPaymaster.Node.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace GrandPaymaster.Node.Api;
 
@@ -19,14 +19,12 @@ public static class PoolAdminEndpoints
 
     public static void MapPoolAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/pools", ListAsync);
-        admin.MapPost("/pools/{chainId}/mode", SetModeAsync);
+        admin.MapGet("/pools", ListAsync).RequireRole(OperatorRole.Viewer);
+        admin.MapPost("/pools/{chainId}/mode", SetModeAsync).RequireRole(OperatorRole.Operator);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, ChainRpcDirectory chains, PoolModeDirectory modes, IRequiredActor<ChainPoolRegion> pools,
-        IOptions<List<OperatorOptions>> operators)
+    private static async Task<IResult> ListAsync(HttpContext http, ChainRpcDirectory chains, PoolModeDirectory modes, IRequiredActor<ChainPoolRegion> pools)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is null) return AdminEndpoints.Unauthorized();
         var region = await pools.GetAsync(http.RequestAborted);
         var summaries = await Task.WhenAll(chains.All.Select(chain => SummaryAsync(region, new ChainId(chain.ChainId), http.RequestAborted)));
         return Results.Json(chains.All.Zip(summaries, (chain, summary) =>
@@ -79,9 +77,8 @@ public static class PoolAdminEndpoints
     }
 
     private static async Task<IResult> SetModeAsync(HttpContext http, string chainId, ChainRpcDirectory chains, IRequiredActor<ChainPoolRegion> pools,
-        PoolModeDirectory modes, IOptions<List<OperatorOptions>> operators, TimeProvider clock)
+        PoolModeDirectory modes, TimeProvider clock)
     {
-        if (AdminEndpoints.Authenticate(http, operators.Value) is not { } operatorId) return AdminEndpoints.Unauthorized();
         if (!ChainId.TryParse(chainId, out var id) || chains.Find(id) is null)
             return Problems.Of(StatusCodes.Status404NotFound, "unknown_chain", $"Chain {chainId} is not served by this paymaster.");
         var (body, problem) = await JsonRequest.ReadAsync(http);
@@ -99,7 +96,7 @@ public static class PoolAdminEndpoints
         if (modeText is not null && mode is null) body.Error("mode", "must be one of normal, paused, disabled");
         if (!body.IsValid) return Problems.Invalid(body.Errors);
 
-        var meta = new Meta(clock.GetUtcNow(), $"operator:{operatorId}", reason!, http.TraceIdentifier);
+        var meta = http.OperatorMeta(reason!, clock);
         try
         {
             var view = await (await pools.GetAsync(http.RequestAborted)).Ask<PoolModeView>(new PoolCommands.SetPoolMode(id, mode!.Value, meta), Timeout,

@@ -1,0 +1,25 @@
+using System.Collections.Immutable;
+
+namespace GrandPaymaster.Domain.Operators;
+
+/// <summary>
+/// Where an operator may act: the chains and dApps it was limited to (null: all). A scoped operator may use routes on a chain or
+/// dApp in its scope, and read-only routes without one; changes that are not about one chain or dApp need an unscoped operator.
+/// </summary>
+public sealed record OperatorScope(ImmutableSortedSet<long>? Chains, ImmutableSortedSet<string>? Dapps)
+{
+    public static readonly OperatorScope Everything = new(null, null);
+
+    public bool IsUnlimited => Chains is null && Dapps is null;
+
+    public bool CoversChain(long chainId) => Chains is null || Chains.Contains(chainId);
+
+    public bool CoversDapp(string dappId) => Dapps is null || Dapps.Contains(dappId);
+}
+
+/// <summary>An authenticated operator, as the admin API sees it for one request.</summary>
+public sealed record OperatorIdentity(string Id, ImmutableArray<OperatorRole> Roles, OperatorScope Scope, bool IsBootstrap = false)
+{
+    /// <summary>The <c>Meta.Actor</c> of what this operator does.</summary>
+    public string Actor => $"operator:{Id}";
+}
