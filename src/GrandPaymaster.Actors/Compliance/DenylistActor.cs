@@ -1,3 +1,4 @@
+using GrandPaymaster.Actors.Audit;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
@@ -49,7 +50,7 @@ public sealed class DenylistSingleton;
 /// caller is answered, so an execute that follows the answer is refused on any node that was reachable; this node's board
 /// is set at once.
 /// </summary>
-public sealed class DenylistActor : ReceivePersistentActor, IWithTimers
+public sealed class DenylistActor : AuditedPersistentActor, IWithTimers
 {
     internal static readonly ShardedMap<DenylistEntry> Replica = new("denylist");
     private static readonly TimeSpan ReplicationTimeout = TimeSpan.FromSeconds(3);

@@ -1,3 +1,4 @@
+using GrandPaymaster.Actors.Audit;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -60,7 +61,7 @@ public interface IPoolModes
 /// settlement exclude each other in <see cref="DappState"/>). A dApp with an open hold never passivates:
 /// it is a remembered entity, so after a crash it comes back by itself and relays what it holds.
 /// </summary>
-public sealed class DappActor : ReceivePersistentActor, IWithTimers
+public sealed class DappActor : AuditedPersistentActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _pools;

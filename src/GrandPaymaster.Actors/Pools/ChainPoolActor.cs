@@ -1,3 +1,4 @@
+using GrandPaymaster.Actors.Audit;
 using System.Numerics;
 using Akka.Actor;
 using Akka.Event;
@@ -22,7 +23,7 @@ namespace GrandPaymaster.Actors.Pools;
 /// once, so the next decision sees them (a nonce is never handed out twice), and nothing leaves the actor before they
 /// are written: a failed write stops the actor and recovery rebuilds the state from the journal.
 /// </summary>
-public sealed class ChainPoolActor : ReceivePersistentActor, IWithTimers
+public sealed class ChainPoolActor : AuditedPersistentActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ChainId _chainId;

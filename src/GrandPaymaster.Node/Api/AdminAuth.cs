@@ -7,17 +7,23 @@ namespace GrandPaymaster.Node.Api;
 /// <summary>The role an admin route needs (endpoint metadata; the authorisation matrix test reads it from every route).</summary>
 public sealed record RequiredRole(OperatorRole Role);
 
-/// <summary>What the admin API asks about a bearer token, and where it reports a refused operator (the audit log).</summary>
-public interface IOperatorAuthenticator
+/// <summary>
+/// Who the operators are: what the admin API asks about a bearer token, and the journal of operators' acts that belong to no
+/// entity of their own (refused requests, cluster membership commands).
+/// </summary>
+public interface IOperatorRegistry
 {
     /// <summary>The operator whose token this is, or a refusal (<c>unauthorized</c>, <c>token_expired</c>, <c>token_revoked</c>).</summary>
     Task<OperatorAuthentication> AuthenticateAsync(string token, CancellationToken ct);
 
     /// <summary>Journals that an authenticated (or revoked / expired) operator was refused, and why.</summary>
     Task RecordRefusalAsync(string operatorId, string method, string route, string code, string detail, string correlationId, CancellationToken ct);
+
+    /// <summary>Journals an operator's act that changes no entity of ours (e.g. <c>cluster.leave</c> of a member address).</summary>
+    Task RecordActionAsync(string action, string subject, GrandPaymaster.Domain.Common.Meta meta, CancellationToken ct);
 }
 
-/// <summary>The answer of <see cref="IOperatorAuthenticator.AuthenticateAsync"/>: an operator, or a refusal code and the operator it names (if any).</summary>
+/// <summary>The answer of <see cref="IOperatorRegistry.AuthenticateAsync"/>: an operator, or a refusal code and the operator it names (if any).</summary>
 public sealed record OperatorAuthentication(OperatorIdentity? Operator, string? RefusalCode = null, string? RefusedOperatorId = null, string? Detail = null);
 
 /// <summary>
@@ -48,7 +54,7 @@ public static class AdminAuth
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 512) return Unauthorized();
-        var auth = http.RequestServices.GetRequiredService<IOperatorAuthenticator>();
+        var auth = http.RequestServices.GetRequiredService<IOperatorRegistry>();
         var result = await auth.AuthenticateAsync(header["Bearer ".Length..], http.RequestAborted);
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.Value ?? "";
         if (result.Operator is not { } who)

@@ -14,7 +14,7 @@ public sealed class OperatorOptions
 }
 
 /// <summary>Interim: configured operators, all admins, compared in constant time (the operator registry replaces this).</summary>
-public sealed class ConfiguredOperators(IOptions<List<OperatorOptions>> operators, ILogger<ConfiguredOperators> log) : IOperatorAuthenticator
+public sealed class ConfiguredOperators(IOptions<List<OperatorOptions>> operators, ILogger<ConfiguredOperators> log) : IOperatorRegistry
 {
     public Task<OperatorAuthentication> AuthenticateAsync(string token, CancellationToken ct)
     {
@@ -29,6 +29,12 @@ public sealed class ConfiguredOperators(IOptions<List<OperatorOptions>> operator
     public Task RecordRefusalAsync(string operatorId, string method, string route, string code, string detail, string correlationId, CancellationToken ct)
     {
         log.LogWarning("Operator {Operator} refused on {Method} {Route}: {Code}", operatorId, method, route, code);
+        return Task.CompletedTask;
+    }
+
+    public Task RecordActionAsync(string action, string subject, GrandPaymaster.Domain.Common.Meta meta, CancellationToken ct)
+    {
+        log.LogInformation("{Actor} {Action} {Subject}: {Reason}", meta.Actor, action, subject, meta.Reason);
         return Task.CompletedTask;
     }
 }

@@ -39,7 +39,7 @@ public static class NodeApp
         builder.Services.Configure<MarketOptions>(builder.Configuration.GetSection("Gpm:Market"));
         var policy = PolicySettings.Load(builder.Configuration.GetSection("Gpm:Policy").Get<PolicyOptions>()?.Hocon ?? "");
         builder.Services.Configure<List<OperatorOptions>>(builder.Configuration.GetSection("Gpm:Admin:Operators"));
-        builder.Services.AddSingleton<IOperatorAuthenticator, ConfiguredOperators>();
+        builder.Services.AddSingleton<IOperatorRegistry, ConfiguredOperators>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton(new ChainContracts(gpm.EffectiveChains));
