@@ -27,7 +27,8 @@ namespace GrandPaymaster.LoadTest;
 /// </summary>
 public sealed class PaymasterBench : IAsyncDisposable
 {
-    private const string OperatorToken = "bench-operator-token";
+    private const string BootstrapToken = "bench-bootstrap-token-creates-the-first-admin";
+    private string _operatorToken = "";
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "gpm-bench-node-" + Guid.NewGuid().ToString("N"));
     private readonly HttpClient _chainHttp = new() { Timeout = Timeout.InfiniteTimeSpan };
     private DevnetLauncher _chains = null!;
@@ -112,7 +113,7 @@ public sealed class PaymasterBench : IAsyncDisposable
         var args = new List<string>
         {
             "--urls", "http://127.0.0.1:0", "--Gpm:Node:Port=0", $"--Gpm:Persistence:DataDirectory={_dataDirectory}", "--contentRoot", Directory.CreateDirectory(_dataDirectory).FullName,
-            $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("GPM_BENCH_LOG") ?? "Warning"}", "--Gpm:Admin:Operators:0:Id=bench", $"--Gpm:Admin:Operators:0:Token={OperatorToken}",
+            $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("GPM_BENCH_LOG") ?? "Warning"}", $"--Gpm:Admin:BootstrapToken={BootstrapToken}",
             "--Gpm:Policy:Hocon=" + string.Join('\n', RaisedLimits.Select(l => l.Setting)),
         };
         args.Add(string.Create(CultureInfo.InvariantCulture, $"--Gpm:Wallets:WorkersPerChain={workers}"));
@@ -134,6 +135,7 @@ public sealed class PaymasterBench : IAsyncDisposable
             Timeout = TimeSpan.FromSeconds(30),
         };
         await WaitReadyAsync();
+        _operatorToken = await FirstAdminAsync();
 
         Dapp = await RegisterDappAsync("bench", MaxQuotesPerSecond);
     }
@@ -155,9 +157,19 @@ public sealed class PaymasterBench : IAsyncDisposable
         return dapp;
     }
 
+    /// <summary>The bench's admin, created with the bootstrap token as an operator's first step on a new node; its token.</summary>
+    private async Task<string> FirstAdminAsync()
+    {
+        using var response = await SendAsync(HttpMethod.Post, "/admin/v1/operators", "{\"id\":\"bench\",\"roles\":[\"admin\"],\"reason\":\"bench node's first admin\"}",
+            bearer: BootstrapToken);
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"Creating the bench admin answered {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.GetProperty("token").GetString()!;
+    }
+
     private async Task<JsonElement> AdminAsync(HttpMethod method, string path, string body, HttpStatusCode expected)
     {
-        using var response = await SendAsync(method, path, body, bearer: OperatorToken);
+        using var response = await SendAsync(method, path, body, bearer: _operatorToken);
         var text = await response.Content.ReadAsStringAsync();
         if (response.StatusCode != expected) throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
@@ -237,7 +249,7 @@ public sealed class PaymasterBench : IAsyncDisposable
     /// <summary>Chain 31337's entry in the operators' pool view.</summary>
     public async Task<JsonElement> PoolViewAsync()
     {
-        using var response = await SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: OperatorToken);
+        using var response = await SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: _operatorToken);
         var pools = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         return pools.EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31337).Clone();
     }

@@ -30,6 +30,9 @@ public sealed class BadInputTests(NodeFixture fixture)
     public sealed record Case(string Name, HttpMethod Method, string Path, string? Body, int Status, string Code, string ContentType = "application/json",
         string Key = "valid", string? IdempotencyKey = "k-1", string? Bearer = null);
 
+    /// <summary>Stands for the test admin's token in a case (the token is issued when the node starts).</summary>
+    private const string AdminBearer = "<admin>";
+
     public static TheoryData<string> Names => new(Cases("{live}", "{expired}", "{foreign}", "{unknown}").Select(c => c.Name));
 
     private static IEnumerable<Case> Cases(string live, string expired, string foreign, string unknown)
@@ -71,8 +74,8 @@ public sealed class BadInputTests(NodeFixture fixture)
         yield return new("unknown route", HttpMethod.Get, "/v1/nothing-here", null, 404, "not_found");
         yield return new("wrong method", HttpMethod.Delete, "/v1/balances", null, 405, "method_not_allowed");
         yield return new("deposit without operator token", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"5\"}", 401, "unauthorized", Key: "none");
-        yield return new("negative deposit", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"-5\"}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
-        yield return new("deposit of zero", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"0\"}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
+        yield return new("negative deposit", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"-5\"}", 400, "invalid_request", Key: "none", Bearer: AdminBearer);
+        yield return new("deposit of zero", quote, "/admin/v1/dapps/{dapp}/deposits", "{\"token\":\"USDT\",\"amount\":\"0\"}", 400, "invalid_request", Key: "none", Bearer: AdminBearer);
         yield return new("mixed-case address with a wrong EIP-55 checksum", quote, "/v1/quotes", Body(to: "\"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD\""), 400, "invalid_request");
         yield return new("field given twice", quote, "/v1/quotes", Body() [..^1] + ",\"feeToken\":\"VCN\"}", 400, "invalid_request");
         yield return new("number longer than 2^256 could need", quote, "/v1/quotes", Body(gasLimit: "1" + new string('0', 78)), 400, "invalid_request");
@@ -82,12 +85,12 @@ public sealed class BadInputTests(NodeFixture fixture)
             422, "gas_limit_exceeded");
         yield return new("call that needs more gas than a block holds", quote, "/v1/quotes", Body(to: "\"" + GasBurner + "\"", callType: "forwarded"), 422, "gas_limit_exceeded");
         yield return new("revoke with a wrong EIP-55 checksum in the path", HttpMethod.Delete, "/admin/v1/dapps/{dapp}/direct-calls/31337/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD?reason=typo",
-            null, 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
+            null, 400, "invalid_request", Key: "none", Bearer: AdminBearer);
         yield return new("deposit reference reused with another amount", quote, "/admin/v1/dapps/{dapp}/deposits",
-            $"{{\"token\":\"USDT\",\"amount\":\"5\",\"reference\":\"{DepositReference}\"}}", 409, "deposit_reference_conflict", Key: "none", Bearer: PaymasterClient.OperatorToken);
+            $"{{\"token\":\"USDT\",\"amount\":\"5\",\"reference\":\"{DepositReference}\"}}", 409, "deposit_reference_conflict", Key: "none", Bearer: AdminBearer);
         yield return new("deposit reference reused with another token", quote, "/admin/v1/dapps/{dapp}/deposits",
-            $"{{\"token\":\"VCN\",\"amount\":\"100000000\",\"reference\":\"{DepositReference}\"}}", 409, "deposit_reference_conflict", Key: "none", Bearer: PaymasterClient.OperatorToken);
-        yield return new("surcharge outside 20-50%", quote, "/admin/v1/dapps", "{\"name\":\"x\",\"surchargeBps\":6000}", 400, "invalid_request", Key: "none", Bearer: PaymasterClient.OperatorToken);
+            $"{{\"token\":\"VCN\",\"amount\":\"100000000\",\"reference\":\"{DepositReference}\"}}", 409, "deposit_reference_conflict", Key: "none", Bearer: AdminBearer);
+        yield return new("surcharge outside 20-50%", quote, "/admin/v1/dapps", "{\"name\":\"x\",\"surchargeBps\":6000}", 400, "invalid_request", Key: "none", Bearer: AdminBearer);
     }
 
     private static string Body(string chainId = "31337", string to = "\"" + Target + "\"", string token = "\"USDT\"", string? data = null, string? gasLimit = null,
@@ -107,7 +110,7 @@ public sealed class BadInputTests(NodeFixture fixture)
             var client = fixture.Client;
             var (dappId, apiKey) = await client.RegisterDappAsync("bad-input", directCalls: [(31337, Target)]);
             using (var deposit = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/deposits",
-                       new { token = "USDT", amount = "100000000", reference = DepositReference }, bearer: PaymasterClient.OperatorToken))
+                       new { token = "USDT", amount = "100000000", reference = DepositReference }, bearer: client.OperatorToken))
                 await PaymasterClient.ExpectAsync(deposit, HttpStatusCode.OK);
             await fixture.Rpc(31337).RequestAsync("anvil_setCode", [GasBurner, "0x5b600056"]); // JUMPDEST PUSH1 0 JUMP: loops forever
             var (_, otherKey) = await client.RegisterDappAsync("someone-else", directCalls: [(31337, Target)]);
@@ -143,7 +146,8 @@ public sealed class BadInputTests(NodeFixture fixture)
         };
         if (key is not null) request.Headers.Add("X-Api-Key", key);
         if (@case.IdempotencyKey is not null) request.Headers.Add("Idempotency-Key", @case.IdempotencyKey);
-        if (@case.Bearer is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", @case.Bearer);
+        if (@case.Bearer is not null)
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", @case.Bearer == AdminBearer ? fixture.Client.OperatorToken : @case.Bearer);
         using var response = await fixture.Node.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
 
@@ -163,7 +167,7 @@ public sealed class BadInputTests(NodeFixture fixture)
         var rowsBefore = await StableJournalRowsAsync();
 
         using var retry = await fixture.Client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{setup.DappId}/deposits",
-            new { token = "USDT", amount = "100000000", reference = DepositReference }, bearer: PaymasterClient.OperatorToken);
+            new { token = "USDT", amount = "100000000", reference = DepositReference }, bearer: fixture.Client.OperatorToken);
 
         var balances = await PaymasterClient.ExpectAsync(retry, HttpStatusCode.OK);
         Assert.Contains("100000000", balances.GetRawText());

@@ -23,7 +23,7 @@ public sealed class CrashRecoveryTests : SingleChain
         using (var first = NodeProcess.Start(DataDirectory, port, chains))
         {
             await first.WaitForReadyAsync(TimeSpan.FromSeconds(60));
-            var client = new PaymasterClient(first.Http);
+            var client = new PaymasterClient(first.Http, await PaymasterClient.FirstAdminAsync(first.Http, DataDirectory));
             (var dappId, apiKey) = await client.RegisterDappAsync(surchargeBps: 2_000, directCalls: [(31337, "0x2222222222222222222222222222222222222222")]);
             await client.DepositAsync(dappId, "USDT", "50000000");
 
@@ -52,7 +52,7 @@ public sealed class CrashRecoveryTests : SingleChain
 
         using var second = NodeProcess.Start(DataDirectory, port, chains);
         await second.WaitForReadyAsync(TimeSpan.FromSeconds(60));
-        var after = new PaymasterClient(second.Http);
+        var after = new PaymasterClient(second.Http, await PaymasterClient.FirstAdminAsync(second.Http, DataDirectory));
         var settled = await after.WaitForStatusAsync(apiKey, quoteId, "settled", TimeSpan.FromSeconds(30));
         await Task.Delay(1_000); // give a duplicate settlement, if there were one, the time to land
 

@@ -49,7 +49,7 @@ public sealed class DirectoryUpgradeTests : SingleChain
             await node.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60));
             await PaymasterClient.ExpectAsync(await node.Client.SendAsync(HttpMethod.Get, "/v1/balances", null, apiKey: apiKey), HttpStatusCode.OK);
             using var rotate = await node.Client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{rotatedId}/api-key", new { reason = "upgrade test" },
-                bearer: PaymasterClient.OperatorToken);
+                bearer: node.Client.OperatorToken);
             rotatedKey = (await PaymasterClient.ExpectAsync(rotate, HttpStatusCode.OK)).GetProperty("apiKey").GetString()!;
         }
 

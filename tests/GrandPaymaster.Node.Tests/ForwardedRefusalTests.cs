@@ -96,7 +96,7 @@ public sealed class ForwardedRefusalTests(NodeFixture fixture)
         await client.WaitForStatusAsync(apiKey, QuoteId(quote), "settled", TimeSpan.FromSeconds(30));
 
         using var revoked = await client.SendAsync(HttpMethod.Delete, $"/admin/v1/dapps/{dappId}/direct-calls/{ChainId}/{target}?reason=migrated", null,
-            bearer: PaymasterClient.OperatorToken);
+            bearer: client.OperatorToken);
         Assert.Empty((await PaymasterClient.ExpectAsync(revoked, HttpStatusCode.OK)).GetProperty("directCalls").EnumerateArray());
         Assert.Equal(1, fixture.Node.Journal.Rows($"dapp-{dappId}", "dapp.evt.direct-call-revoked"));
         using (var again = await client.QuoteAsync(apiKey, body))

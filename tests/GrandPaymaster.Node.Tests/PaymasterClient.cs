@@ -5,12 +5,46 @@ using System.Text.Json;
 
 namespace GrandPaymaster.Node.Tests;
 
-/// <summary>What a dApp developer and an operator do over HTTP, as the tests need it.</summary>
-public sealed class PaymasterClient(HttpClient http)
+/// <summary>What a dApp developer and an operator do over HTTP, as the tests need it; <paramref name="operatorToken"/> is an admin's.</summary>
+public sealed class PaymasterClient(HttpClient http, string? operatorToken = null)
 {
-    public const string OperatorToken = "test-operator-token";
+    /// <summary>The test nodes' bootstrap token: it creates the first admin (<see cref="FirstAdminAsync"/>) and nothing else.</summary>
+    public const string BootstrapToken = "test-bootstrap-token-creates-the-first-admin";
+
+    private const string AdminTokenFile = "test-admin.token";
 
     public HttpClient Http => http;
+
+    public string OperatorToken => operatorToken ?? throw new InvalidOperationException("This client was made without an operator token.");
+
+    /// <summary>
+    /// The token of the test admin <c>tester</c>: created with the bootstrap token on a node's first start and kept in the data
+    /// directory, so a restart of the same node (or a process on the same directory) finds it again.
+    /// </summary>
+    /// <summary>Gives a node that joins an existing cluster (whose first admin exists) that admin's token.</summary>
+    public static void UseAdmin(string dataDirectory, string token) => File.WriteAllText(Path.Combine(Directory.CreateDirectory(dataDirectory).FullName, AdminTokenFile), token);
+
+    public static async Task<string> FirstAdminAsync(HttpClient http, string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, AdminTokenFile);
+        if (File.Exists(path)) return await File.ReadAllTextAsync(path);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var response = await new PaymasterClient(http).SendAsync(HttpMethod.Post, "/admin/v1/operators",
+                new { id = "tester", roles = new[] { "admin" }, reason = "test node's first admin" }, bearer: BootstrapToken);
+            // 503 while the cluster (and the registry singleton) forms
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+                continue;
+            }
+
+            var token = (await ExpectAsync(response, HttpStatusCode.Created)).GetProperty("token").GetString()!;
+            await File.WriteAllTextAsync(path, token);
+            return token;
+        }
+    }
 
     /// <summary>Registers a dApp; <paramref name="directCalls"/> are targets its calls may reach straight from a pool wallet (<c>callType: direct</c>).</summary>
     public async Task<(string DappId, string ApiKey)> RegisterDappAsync(string name = "Acme", int surchargeBps = 3_000,

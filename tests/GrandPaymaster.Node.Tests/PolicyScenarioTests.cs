@@ -32,7 +32,7 @@ public sealed class PolicyScenarioTests(GuardedNodeFixture fixture)
     private static async Task<string> CodeOf(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetString()!;
 
-    private Task<HttpResponseMessage> Admin(HttpMethod method, string path, object? body) => Client.SendAsync(method, path, body, bearer: PaymasterClient.OperatorToken);
+    private Task<HttpResponseMessage> Admin(HttpMethod method, string path, object? body) => Client.SendAsync(method, path, body, bearer: Client.OperatorToken);
 
     [Fact]
     public async Task S7_a_flooding_dapp_alone_is_throttled_with_retry_after_and_another_dapps_quotes_stay_fast()
@@ -134,7 +134,7 @@ public sealed class PolicyScenarioTests(GuardedNodeFixture fixture)
         Assert.Equal(1, fixture.Node.Journal.RowsMentioning("denylist.evt.added", wallet, "operator:tester"));
 
         using (var removed = await Client.SendAsync(HttpMethod.Delete, $"/admin/v1/denylist/wallet/{wallet}?reason=S9%3A%20cleared%20on%20appeal", null,
-                   bearer: PaymasterClient.OperatorToken))
+                   bearer: Client.OperatorToken))
             await PaymasterClient.ExpectAsync(removed, HttpStatusCode.OK);
         Assert.Equal(1, fixture.Node.Journal.RowsMentioning("denylist.evt.removed", wallet, "S9: cleared on appeal"));
         // Off the list again: the quote that was refused is served (it is still open).

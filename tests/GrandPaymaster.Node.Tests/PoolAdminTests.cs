@@ -38,12 +38,12 @@ public sealed class PoolAdminTests(NodeFixture fixture)
         var client = fixture.Client;
         var rows = fixture.Node.Journal.Rows();
 
-        using var noReason = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "paused" }, bearer: PaymasterClient.OperatorToken);
-        using var badMode = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "off", reason = "x" }, bearer: PaymasterClient.OperatorToken);
-        using var unknownChain = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/1/mode", new { mode = "paused", reason = "x" }, bearer: PaymasterClient.OperatorToken);
+        using var noReason = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "paused" }, bearer: client.OperatorToken);
+        using var badMode = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "off", reason = "x" }, bearer: client.OperatorToken);
+        using var unknownChain = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/1/mode", new { mode = "paused", reason = "x" }, bearer: client.OperatorToken);
         using var noToken = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "paused", reason = "x" });
         using var forgedLine = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", new { mode = "paused", reason = "ok\n[INFO] resumed by admin" },
-            bearer: PaymasterClient.OperatorToken);
+            bearer: client.OperatorToken);
 
         Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(noReason, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
         Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(badMode, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
@@ -73,7 +73,7 @@ public sealed class PoolAdminTests(NodeFixture fixture)
         System.Text.Json.JsonElement transactions;
         do
         {
-            using var view = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: PaymasterClient.OperatorToken);
+            using var view = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: client.OperatorToken);
             var pools = await PaymasterClient.ExpectAsync(view, HttpStatusCode.OK);
             transactions = pools.EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31338).GetProperty("transactions");
             if (transactions.GetProperty("undeliveredSettlements").GetInt32() == 0) break;
@@ -90,7 +90,7 @@ public sealed class PoolAdminTests(NodeFixture fixture)
 
     private static async Task<System.Text.Json.JsonElement> SetModeAsync(PaymasterClient client, object body)
     {
-        using var response = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", body, bearer: PaymasterClient.OperatorToken);
+        using var response = await client.SendAsync(HttpMethod.Post, "/admin/v1/pools/31338/mode", body, bearer: client.OperatorToken);
         return await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK);
     }
 

@@ -20,7 +20,7 @@ public sealed class ReadmeWalkthroughTests(NodeFixture fixture)
             {
                 ["BASE"] = fixture.Node.Http.BaseAddress!.ToString().TrimEnd('/'),
                 ["RPC"] = fixture.Chains.Chains.Single(c => c.Spec.ChainId == 31337).RpcUrl.ToString(),
-                ["GPM_TOKEN"] = PaymasterClient.OperatorToken,
+                ["GPM_TOKEN"] = fixture.Client.OperatorToken,
                 ["GPM_REPO"] = Path.GetDirectoryName(FindUp("README.md"))!,
             },
         };

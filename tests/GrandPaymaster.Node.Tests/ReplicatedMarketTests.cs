@@ -23,6 +23,8 @@ public sealed class ReplicatedMarketTests : SingleChain
 
         // The edge reaches the chain through a proxy that counts what it is asked.
         await using var proxy = await RpcFaultProxy.StartAsync(Chains.Chains[0].RpcUrl);
+        // The edge joins a cluster whose first admin exists: it is given the same admin's token.
+        PaymasterClient.UseAdmin(Path.Combine(DataDirectory, "edge"), core.AdminToken);
         await using var edge = await TestNode.StartAsync(Path.Combine(DataDirectory, "edge"), [("devnet-a", 31337, proxy.Url)],
             "--Gpm:Node:Roles:0=edge", $"--Gpm:Node:SeedNodes:0={seed}");
         var ready = await edge.WaitForStatusAsync("/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60));
@@ -42,10 +44,10 @@ public sealed class ReplicatedMarketTests : SingleChain
         using var _ = response;
         var breakdown = (await PaymasterClient.ExpectAsync(response, HttpStatusCode.Created)).GetProperty("breakdown");
 
-        using var market = await core.Client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: PaymasterClient.OperatorToken);
+        using var market = await core.Client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: core.Client.OperatorToken);
         var coreMarket = await PaymasterClient.ExpectAsync(market, HttpStatusCode.OK);
         Assert.Equal(coreMarket.GetProperty("medianWeiPerGas").GetString(), breakdown.GetProperty("gasPrice").GetString());
-        using var edgeView = await edge.Client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: PaymasterClient.OperatorToken);
+        using var edgeView = await edge.Client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: edge.Client.OperatorToken);
         Assert.Equal(3, (await PaymasterClient.ExpectAsync(edgeView, HttpStatusCode.OK)).GetProperty("sources").GetArrayLength()); // the replica's sources
         Assert.All(GasMethods, method => Assert.Equal(0, proxy.Calls(method)));
     }

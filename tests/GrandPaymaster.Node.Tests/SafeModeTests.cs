@@ -72,7 +72,7 @@ public sealed class SafeModeTests : SingleChain
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: PaymasterClient.OperatorToken);
+            using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: client.OperatorToken);
             var market = await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK);
             if (market.GetProperty("medianWeiPerGas").GetString() is { } median && long.Parse(median) >= wei) return;
             Assert.True(DateTime.UtcNow < deadline, $"the median never reached {wei}: {market}");
@@ -85,7 +85,7 @@ public sealed class SafeModeTests : SingleChain
         var deadline = DateTime.UtcNow + within;
         while (true)
         {
-            using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: PaymasterClient.OperatorToken);
+            using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: client.OperatorToken);
             var pool = (await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK)).EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31337);
             if (condition(pool)) return pool;
             Assert.True(DateTime.UtcNow < deadline, $"the pool never got there: {pool}");

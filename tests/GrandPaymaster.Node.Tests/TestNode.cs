@@ -12,17 +12,22 @@ namespace GrandPaymaster.Node.Tests;
 /// </summary>
 public sealed class TestNode : IAsyncDisposable
 {
-    private TestNode(WebApplication app, string dataDirectory)
+    private TestNode(WebApplication app, string dataDirectory, HttpClient http, string adminToken)
     {
         App = app;
         DataDirectory = dataDirectory;
-        Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        Http = http;
+        AdminToken = adminToken;
     }
 
     public WebApplication App { get; }
     public string DataDirectory { get; }
     public HttpClient Http { get; }
-    public PaymasterClient Client => new(Http);
+
+    /// <summary>The token of the test admin <c>tester</c> (see <see cref="PaymasterClient.FirstAdminAsync"/>).</summary>
+    public string AdminToken { get; }
+
+    public PaymasterClient Client => new(Http, AdminToken);
     public JournalProbe Journal => new(DataDirectory);
 
     public static Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, params string[] extraArgs) =>
@@ -37,11 +42,12 @@ public sealed class TestNode : IAsyncDisposable
         args.AddRange(extraArgs);
         var app = NodeApp.Build(args.ToArray(), clock is null ? null : services => services.AddSingleton(clock));
         await app.StartAsync();
-        return new TestNode(app, dataDirectory);
+        var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        return new TestNode(app, dataDirectory, http, await PaymasterClient.FirstAdminAsync(http, dataDirectory));
     }
 
     /// <summary>
-    /// A test node's command line: free remoting port, the given chains (with the forwarder <see cref="TestContracts"/> deploys), the test operator token. The data
+    /// A test node's command line: free remoting port, the given chains (with the forwarder <see cref="TestContracts"/> deploys), the test bootstrap token. The data
     /// directory doubles as content root, so the node's own appsettings.json does not leak in.
     /// </summary>
     public static List<string> Arguments(string dataDirectory, string url, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains)
@@ -53,8 +59,7 @@ public sealed class TestNode : IAsyncDisposable
             "--urls", url,
             "--Gpm:Node:Port=0",
             $"--Gpm:Persistence:DataDirectory={dataDirectory}",
-            "--Gpm:Admin:Operators:0:Id=tester",
-            $"--Gpm:Admin:Operators:0:Token={PaymasterClient.OperatorToken}",
+            $"--Gpm:Admin:BootstrapToken={PaymasterClient.BootstrapToken}",
             // Every test on a node shares the loopback address: its budget for requests without a valid key is widened here
             // (PolicyTests checks the real one on a node of its own).
             "--Gpm:Policy:Hocon=gpm.policy.unauthenticated { per-second = 1000, burst = 1000 }",

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using GrandPaymaster.Domain.Compliance;
 using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Operators;
 using GrandPaymaster.Domain.Pools;
 
 namespace GrandPaymaster.Actors.Serialization;
@@ -93,6 +94,25 @@ public static class MessageManifests
         ("denylist.evt.removed", typeof(DenylistProtocol.EntryRemoved)),
         ("denylist.state", typeof(DenylistState)),
         ("dapp.directory-entry", typeof(GrandPaymaster.Actors.Dapps.DirectoryEntry)),
+        // operators (issue 10)
+        ("operators.record", typeof(OperatorRecord)),
+        ("operators.state", typeof(OperatorRegistryState)),
+        ("operators.cmd.create", typeof(OperatorProtocol.CreateOperator)),
+        ("operators.cmd.grant", typeof(OperatorProtocol.GrantRoles)),
+        ("operators.cmd.revoke", typeof(OperatorProtocol.RevokeOperator)),
+        ("operators.cmd.authenticate", typeof(OperatorProtocol.Authenticate)),
+        ("operators.cmd.record-refusal", typeof(OperatorProtocol.RecordRefusal)),
+        ("operators.cmd.record-action", typeof(OperatorProtocol.RecordAction)),
+        ("operators.cmd.list", typeof(OperatorProtocol.ListOperators)),
+        ("operators.reply.authenticated", typeof(OperatorProtocol.Authenticated)),
+        ("operators.reply.list", typeof(OperatorProtocol.Operators)),
+        ("operators.reply.answer", typeof(OperatorProtocol.OperatorAnswer)),
+        ("operators.reply.recorded", typeof(OperatorProtocol.Recorded)),
+        ("operators.evt.created", typeof(OperatorProtocol.OperatorCreated)),
+        ("operators.evt.roles-granted", typeof(OperatorProtocol.RolesGranted)),
+        ("operators.evt.revoked", typeof(OperatorProtocol.OperatorRevoked)),
+        ("operators.evt.access-refused", typeof(OperatorProtocol.AccessRefused)),
+        ("operators.evt.acted", typeof(OperatorProtocol.OperatorActed)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -16,8 +16,8 @@ public interface IOperatorRegistry
     /// <summary>The operator whose token this is, or a refusal (<c>unauthorized</c>, <c>token_expired</c>, <c>token_revoked</c>).</summary>
     Task<OperatorAuthentication> AuthenticateAsync(string token, CancellationToken ct);
 
-    /// <summary>Journals that an authenticated (or revoked / expired) operator was refused, and why.</summary>
-    Task RecordRefusalAsync(string operatorId, string method, string route, string code, string detail, string correlationId, CancellationToken ct);
+    /// <summary>Journals that an authenticated (or revoked / expired) operator was refused, and why; false when over the journaling rate.</summary>
+    Task<bool> RecordRefusalAsync(string operatorId, string method, string route, string code, string detail, string correlationId, CancellationToken ct);
 
     /// <summary>Journals an operator's act that changes no entity of ours (e.g. <c>cluster.leave</c> of a member address).</summary>
     Task RecordActionAsync(string action, string subject, GrandPaymaster.Domain.Common.Meta meta, CancellationToken ct);
@@ -59,13 +59,13 @@ public static class AdminAuth
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.Value ?? "";
         if (result.Operator is not { } who)
         {
-            if (result.RefusedOperatorId is { } refused)
-            {
-                await auth.RecordRefusalAsync(refused, http.Request.Method, route, result.RefusalCode!, result.Detail ?? "", http.TraceIdentifier, http.RequestAborted);
-                return Problems.Of(StatusCodes.Status401Unauthorized, result.RefusalCode!, result.Detail ?? "The token is no longer valid.");
-            }
-
-            return Unauthorized();
+            if (result.RefusalCode == RegistryOperators.RegistryUnavailable)
+                return Problems.Of(StatusCodes.Status503ServiceUnavailable, result.RefusalCode, result.Detail!, retryAfterSeconds: 2);
+            if (result.RefusalCode is null) return Unauthorized();
+            var refusal = Problems.Of(StatusCodes.Status401Unauthorized, result.RefusalCode, result.Detail ?? "The token is not valid.");
+            return result.RefusedOperatorId is not { } refused
+                ? refusal
+                : await RecordedAsync(auth, http, refused, route, result.RefusalCode, result.Detail ?? "", refusal);
         }
 
         string? code = null, detail = null;
@@ -75,15 +75,19 @@ public static class AdminAuth
             (code, detail) = ("out_of_scope", $"The operator's scope does not cover {what}.");
         else if (who.IsBootstrap && !IsBootstrapRoute(http))
             (code, detail) = (RejectionCodes.Forbidden, "The bootstrap token can only create the first admin (POST /admin/v1/operators).");
-        if (code is not null)
-        {
-            await auth.RecordRefusalAsync(who.Id, http.Request.Method, route, code, detail!, http.TraceIdentifier, http.RequestAborted);
-            return Problems.Of(StatusCodes.Status403Forbidden, code, detail!);
-        }
+        if (code is not null) return await RecordedAsync(auth, http, who.Id, route, code, detail!, Problems.Of(StatusCodes.Status403Forbidden, code, detail!));
 
         http.Items[ItemKey] = who;
         return null;
     }
+
+    /// <summary>The refusal, once it is in the journal; beyond the journaling rate, <c>throttled</c> instead.</summary>
+    private static async Task<IResult> RecordedAsync(IOperatorRegistry auth, HttpContext http, string operatorId, string route, string code, string detail,
+        IResult refusal) =>
+        await auth.RecordRefusalAsync(operatorId, http.Request.Method, route, code, detail, http.TraceIdentifier, http.RequestAborted)
+            ? refusal
+            : Problems.Of(StatusCodes.Status429TooManyRequests, RejectionCodes.Throttled, "Too many refused requests from this operator; slow down.",
+                retryAfterSeconds: 60);
 
     private static bool IsBootstrapRoute(HttpContext http) =>
         HttpMethods.IsPost(http.Request.Method) && (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText == "/admin/v1/operators";

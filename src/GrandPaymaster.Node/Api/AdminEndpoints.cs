@@ -23,6 +23,7 @@ public static class AdminEndpoints
         admin.MapGet("/dapps/{dappId}", GetAsync).RequireRole(OperatorRole.Viewer);
         admin.MapPost("/dapps/{dappId}/direct-calls", AllowDirectCallAsync).RequireRole(OperatorRole.Admin);
         admin.MapDelete("/dapps/{dappId}/direct-calls/{chainId}/{target}", RevokeDirectCallAsync).RequireRole(OperatorRole.Operator);
+        admin.MapOperatorAdmin();
         admin.MapPolicyAdmin();
         admin.MapDenylistAdmin();
         admin.MapPoolAdmin();

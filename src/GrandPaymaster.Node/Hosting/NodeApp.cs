@@ -7,6 +7,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Compliance;
+using GrandPaymaster.Actors.Operators;
 using GrandPaymaster.Node.Policy;
 using Akka.Actor;
 using GrandPaymaster.Actors.Persistence;
@@ -38,8 +39,10 @@ public static class NodeApp
         builder.Services.Configure<GpmOptions>(builder.Configuration.GetSection(GpmOptions.Section));
         builder.Services.Configure<MarketOptions>(builder.Configuration.GetSection("Gpm:Market"));
         var policy = PolicySettings.Load(builder.Configuration.GetSection("Gpm:Policy").Get<PolicyOptions>()?.Hocon ?? "");
-        builder.Services.Configure<List<OperatorOptions>>(builder.Configuration.GetSection("Gpm:Admin:Operators"));
-        builder.Services.AddSingleton<IOperatorRegistry, ConfiguredOperators>();
+        var admin = builder.Configuration.GetSection("Gpm:Admin").Get<AdminOptions>() ?? new AdminOptions();
+        AdminExposure.RefuseUnsafeBootstrap(builder.Configuration, admin, gpm);
+        builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection("Gpm:Admin"));
+        builder.Services.AddSingleton<IOperatorRegistry, RegistryOperators>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton(new ChainContracts(gpm.EffectiveChains));
@@ -52,6 +55,7 @@ public static class NodeApp
             kestrel.Limits.MaxRequestBodySize = JsonRequest.MaxBodyBytes;
             // Bounded: a client's connections (and answers held back from clients that ignore Retry-After) cannot grow without end.
             kestrel.Limits.MaxConcurrentConnections = 10_000;
+            AdminExposure.Listen(kestrel, builder.Configuration, admin);
         });
 
         // Hosted services start in registration order: chains first, then the actor system (with the gas oracle).
@@ -71,6 +75,7 @@ public static class NodeApp
             metrics.AddTransactionMetrics(akka);
         });
         builder.Services.AddHostedService<PoolBootstrapService>();
+        if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetOperatorService>();
 
         builder.Services.AddHealthChecks()
             .AddCheck<ClusterUpHealthCheck>("cluster", tags: [ReadyTag])
@@ -92,6 +97,7 @@ public static class NodeApp
                 StatusCodes.Status405MethodNotAllowed => "method_not_allowed",
                 _ => "invalid_request",
             }, $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} is not part of this API.").ExecuteAsync(context.HttpContext));
+        AdminExposure.UseSeparateListeners(app, admin);
         metrics.UseApiMetrics(app);
         metrics.ObserveBoards(app.Services.GetRequiredService<PoolModeDirectory>(), app.Services.GetRequiredService<GasMarketBoard>(),
             app.Services.GetRequiredService<ChainRpcDirectory>());
@@ -238,6 +244,7 @@ public static class NodeApp
             .AddMarket(GasOracles(gpm, services), RateOracles(gpm, services), services.GetRequiredService<GasMarketBoard>(),
                 services.GetRequiredService<RateBoard>(), clock)
             .AddDenylist(services.GetRequiredService<DenylistBoard>(), clock)
+            .AddOperatorRegistry()
             .AddDapps(clock, new DappSettings
             {
                 QuoteValidity = gpm.Quotes.Validity,

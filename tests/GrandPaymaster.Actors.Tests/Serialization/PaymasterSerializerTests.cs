@@ -8,6 +8,7 @@ using GrandPaymaster.Domain.Common;
 using Address = GrandPaymaster.Domain.Common.Address;
 using GrandPaymaster.Domain.Compliance;
 using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Domain.Operators;
 using GrandPaymaster.Domain.Fees;
 using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Domain.Pools;
@@ -59,9 +60,30 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
 
     private static readonly DenylistEntry SampleDenied = new(DenylistKind.Wallet, Wallet.Value, "sanctions list", "operator:alice", SampleMeta.At, null);
 
+    private static readonly OperatorRecord SampleOperator = new("alice", [OperatorRole.Operator, OperatorRole.Viewer],
+        new OperatorScope([31337], ["dapp-1"]), "ab12", SampleMeta.At, "operator:root", SampleMeta.At.AddDays(90), SampleMeta.At, "operator:root");
+
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
     public static readonly TheoryData<object> Samples =
     [
+        SampleOperator,
+        OperatorRegistryState.Empty.Apply(new OperatorProtocol.OperatorCreated(SampleOperator with { RevokedAt = null, RevokedBy = null }, SampleMeta)),
+        new OperatorProtocol.CreateOperator("bob", [OperatorRole.Admin], OperatorScope.Everything, "cd34", SampleMeta.At.AddDays(1), SampleMeta, ByBootstrap: true),
+        new OperatorProtocol.GrantRoles("bob", [OperatorRole.Approver], SampleMeta),
+        new OperatorProtocol.RevokeOperator("bob", SampleMeta),
+        new OperatorProtocol.Authenticate("cd34"),
+        new OperatorProtocol.RecordRefusal("bob", "POST", "/admin/v1/pools/{chainId}/pause", "forbidden", "needs operator", SampleMeta),
+        new OperatorProtocol.RecordAction("cluster.leave", "akka.tcp://gpm@127.0.0.1:4053", SampleMeta),
+        OperatorProtocol.ListOperators.Instance,
+        new OperatorProtocol.Authenticated(SampleOperator, BootstrapOpen: false),
+        new OperatorProtocol.Operators([SampleOperator]),
+        new OperatorProtocol.OperatorAnswer(null, new Rejection("last_admin", "no")),
+        OperatorProtocol.Recorded.Instance,
+        new OperatorProtocol.OperatorCreated(SampleOperator, SampleMeta),
+        new OperatorProtocol.RolesGranted("alice", [OperatorRole.Approver], SampleMeta),
+        new OperatorProtocol.OperatorRevoked("alice", SampleMeta),
+        new OperatorProtocol.AccessRefused("alice", "GET", "/admin/v1/operators", "forbidden", "needs admin", SampleMeta),
+        new OperatorProtocol.OperatorActed("cluster.down", "akka.tcp://gpm@127.0.0.1:4054", SampleMeta),
         GasState,
         Rates,
         new PoolCommands.RegisterWorkerWallet(Chain, Wallet, SampleMeta),

@@ -202,7 +202,7 @@ public sealed class ChainFaultTests : SingleChain
 
     private static async Task<JsonElement> PoolsAsync(PaymasterClient client)
     {
-        using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: PaymasterClient.OperatorToken);
+        using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: client.OperatorToken);
         return (await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK)).EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31337);
     }
 

@@ -83,7 +83,7 @@ public sealed class GasOracleTests : SingleChain
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
         while (true)
         {
-            using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: PaymasterClient.OperatorToken);
+            using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: client.OperatorToken);
             var market = await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK);
             if (condition(market)) return market;
             Assert.True(DateTime.UtcNow < deadline, $"the market never got there: {market}");
