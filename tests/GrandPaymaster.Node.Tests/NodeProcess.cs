@@ -12,6 +12,7 @@ public sealed class NodeProcess : IDisposable
 {
     private readonly Process _process;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _errors = new();
 
     private NodeProcess(Process process, int httpPort)
     {
@@ -27,6 +28,11 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>What the node wrote to standard output so far, line by line.</summary>
     public IReadOnlyCollection<string> Output => _output;
+
+    /// <summary>What the node wrote to standard error so far (an exception that stopped it at start, say).</summary>
+    public IReadOnlyCollection<string> Errors => _errors;
+
+    public bool WaitForExit(TimeSpan within) => _process.WaitForExit(within);
 
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
@@ -45,9 +51,12 @@ public sealed class NodeProcess : IDisposable
         args.AddRange(extraArgs);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
-        // Drain the pipes so the node never blocks on a full pipe (standard output is kept: see Output).
+        // Drain the pipes so the node never blocks on a full pipe (both are kept: see Output and Errors).
         var node = new NodeProcess(process, httpPort);
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is { } text) node._errors.Enqueue(text);
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return node;
