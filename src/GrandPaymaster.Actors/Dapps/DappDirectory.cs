@@ -39,6 +39,11 @@ public sealed class DappDirectory
 
     public DirectoryEntry? Find(DappId id) => _entries.GetValueOrDefault(id);
 
+    /// <summary>Up to <paramref name="limit"/> entries in id order after <paramref name="after"/> (a page of the operators' list).</summary>
+    public IReadOnlyList<DirectoryEntry> Page(string? after, int limit, Func<DirectoryEntry, bool>? include = null) =>
+        _entries.Values.Where(e => (after is null || string.CompareOrdinal(e.DappId.Value, after) > 0) && (include?.Invoke(e) ?? true))
+            .OrderBy(e => e.DappId.Value, StringComparer.Ordinal).Take(limit).ToArray();
+
     /// <summary>The entry when <paramref name="apiKeyHash"/> is the dApp's current key (compared in constant time); null otherwise.</summary>
     public DirectoryEntry? Authenticate(DappId id, string apiKeyHash) =>
         _entries.TryGetValue(id, out var entry) &&

@@ -14,11 +14,13 @@ namespace GrandPaymaster.Node.Api;
 public static class AdminEndpoints
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private const int MaxListed = 500;
 
     public static void MapAdminApi(this WebApplication app)
     {
         var admin = app.MapGroup("/admin/v1");
         admin.MapPost("/dapps", RegisterAsync).RequireRole(OperatorRole.Admin);
+        admin.MapGet("/dapps", List).RequireRole(OperatorRole.Viewer);
         admin.MapPost("/dapps/{dappId}/deposits", DepositAsync).RequireRole(OperatorRole.Admin);
         admin.MapGet("/dapps/{dappId}", GetAsync).RequireRole(OperatorRole.Viewer);
         admin.MapPost("/dapps/{dappId}/direct-calls", AllowDirectCallAsync).RequireRole(OperatorRole.Admin);
@@ -50,6 +52,30 @@ public static class AdminEndpoints
         if (refused is null) directory.Upsert(new DirectoryEntry(dappId, DappState.HashApiKey(apiKey), false, null, Version: 1));
         return refused ?? Results.Json(new { dappId = dappId.Value, name, surchargeBps = surcharge, apiKey, note = "The API key is shown once; store it now." },
             statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>
+    /// <c>?limit=1..500&amp;after=&lt;dappId&gt;</c>: registered dApps in id order, from this node's directory (status only; a dApp's
+    /// profile is <c>GET /admin/v1/dapps/{dappId}</c>); a scoped operator sees its own dApps.
+    /// </summary>
+    private static IResult List(HttpContext http, DappDirectory directory)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var limitText = http.Request.Query["limit"].ToString();
+        var limit = 100;
+        if (limitText.Length > 0 && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) ||
+                                     limit is < 1 or > MaxListed))
+            errors["limit"] = [$"must be 1–{MaxListed}"];
+        var after = http.Request.Query["after"].ToString();
+        if (after.Length > 0 && !DappId.TryParse(after, out _)) errors["after"] = ["must be a dApp id"];
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        var scope = http.Operator().Scope;
+        var page = directory.Page(after.Length > 0 ? after : null, limit, e => scope.CoversDapp(e.DappId.Value));
+        return Results.Json(new
+        {
+            dapps = page.Select(e => new { dappId = e.DappId.Value, status = e.Frozen ? "frozen" : "active", quotesPerSecond = e.QuotesPerSecond }),
+            next = page.Count == limit ? page[^1].DappId.Value : null,
+        });
     }
 
     private static async Task<IResult> DepositAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
