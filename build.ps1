@@ -1,8 +1,9 @@
 # Grand Paymaster build entry point (PowerShell). Thin twin of scripts/build.sh: same targets, same
 # dotnet/npm steps. Keep the two in step.
-#   ./build.ps1 run | test | devnet | bench | contracts | sign [args...]   (sign: ./build.ps1 sign KEY < quote.json)
+#   ./build.ps1 run | test | devnet | bench | contracts | sign | gpm [args...]   (sign: ./build.ps1 sign KEY < quote.json)
+#   ./build.ps1 gpm pool list   the operator CLI (built in Release when its sources change)
 param(
-    [Parameter(Position = 0, Mandatory = $true)][ValidateSet('run', 'test', 'devnet', 'bench', 'contracts', 'sign')][string]$Target,
+    [Parameter(Position = 0, Mandatory = $true)][ValidateSet('run', 'test', 'devnet', 'bench', 'contracts', 'sign', 'gpm')][string]$Target,
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
 $ErrorActionPreference = 'Stop'
@@ -44,6 +45,25 @@ $env:GPM_SIGNER_TOOLS = $signerTools
 if ($Target -eq 'sign') {
     Install-Signer *> $null
     $input | node (Join-Path $signerDir 'sign-forward-request.js') @Rest
+    exit $LASTEXITCODE
+}
+if ($Target -eq 'gpm') {
+    # Built once, and again only when a source of the CLI (or the package pins) is newer than the build; build output goes
+    # to the host, not the pipeline, so `./build.ps1 gpm pool list --json | ConvertFrom-Json` reads gpm's answer alone.
+    $cliDir = Join-Path $root 'src/GrandPaymaster.Cli'
+    $gpmDll = Join-Path $cliDir "bin/$configuration/net10.0/gpm.dll"
+    $stale = -not (Test-Path $gpmDll)
+    if (-not $stale) {
+        $built = (Get-Item $gpmDll).LastWriteTimeUtc
+        $sources = @(Get-ChildItem $cliDir -Recurse -File -Include *.cs, *.csproj | Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' }) +
+            @(Get-Item (Join-Path $root 'Directory.Packages.props'), (Join-Path $root 'Directory.Build.props'))
+        $stale = @($sources | Where-Object { $_.LastWriteTimeUtc -gt $built }).Count -gt 0
+    }
+    if ($stale) {
+        dotnet build (Join-Path $cliDir 'GrandPaymaster.Cli.csproj') -c $configuration -nologo -v:quiet | Write-Host
+        if ($LASTEXITCODE) { throw 'build failed' }
+    }
+    dotnet $gpmDll @Rest
     exit $LASTEXITCODE
 }
 if ($Target -eq 'contracts') {

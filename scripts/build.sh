@@ -6,9 +6,11 @@
 #   scripts/build.sh bench   run the benchmarks and print their figures
 #   scripts/build.sh contracts  compile the Solidity contracts into the committed artifacts (needs Node.js)
 #   scripts/build.sh sign KEY < quote.json  sign a quote's forwardRequest with a user's key (ethers), print the signature
+#   scripts/build.sh gpm ARGS...  the operator CLI, e.g. `scripts/build.sh gpm pool list` (built in Release when its sources change)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+caller_dir="$PWD"
 cd "$root"
 
 anvil_dir="$root/.tools/anvil"
@@ -119,8 +121,21 @@ case "${1:-}" in
     need node "install Node.js 20+"
     node "$signer_dir/sign-forward-request.js" "${@:2}"
     ;;
+  gpm)
+    # Built once, and again only when a source of the CLI (or the package pins) is newer than the build; build output goes
+    # to stderr so that `scripts/build.sh gpm pool list --json | jq` reads gpm's answer alone. gpm runs in the caller's
+    # directory (relative paths such as `--config` or `dapp policy --set` are the caller's).
+    need dotnet "install the .NET 10 SDK"
+    gpm_dll="$root/src/GrandPaymaster.Cli/bin/$configuration/net10.0/gpm.dll"
+    if [[ ! -f "$gpm_dll" ]] || [[ -n "$(find "$root/src/GrandPaymaster.Cli" "$root/Directory.Packages.props" "$root/Directory.Build.props" \
+        -newer "$gpm_dll" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
+      dotnet build "$root/src/GrandPaymaster.Cli/GrandPaymaster.Cli.csproj" -c "$configuration" -nologo -v:quiet >&2
+    fi
+    cd "$caller_dir"
+    exec dotnet "$gpm_dll" "${@:2}"
+    ;;
   *)
-    echo "usage: scripts/build.sh run|test|devnet|bench|contracts|sign [args...]" >&2
+    echo "usage: scripts/build.sh run|test|devnet|bench|contracts|sign|gpm [args...]" >&2
     exit 2
     ;;
 esac

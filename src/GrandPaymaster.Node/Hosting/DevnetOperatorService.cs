@@ -12,10 +12,11 @@ namespace GrandPaymaster.Node.Hosting;
 /// <summary>
 /// On the devnet (<c>scripts/build.sh run</c>): the first admin, <c>devops</c>, is created with the bootstrap token's right
 /// and its token written to <c>operator.token</c> in the data directory (mode 600), so a new user has an admin token at once.
-/// Only on the devnet, whose bootstrap token cannot leave loopback (<see cref="AdminExposure"/>).
+/// Only on the devnet and with the public bootstrap token, which the node refuses beyond loopback (<see cref="AdminExposure"/>).
 /// </summary>
 public sealed class DevnetOperatorService(
-    IOptions<GpmOptions> options, IRequiredActor<OperatorRegistrySingleton> registry, TimeProvider clock, ILogger<DevnetOperatorService> log)
+    IOptions<GpmOptions> options, IOptions<AdminOptions> admin, IRequiredActor<OperatorRegistrySingleton> registry, TimeProvider clock,
+    ILogger<DevnetOperatorService> log)
     : BackgroundService
 {
     public const string TokenFile = "operator.token";
@@ -23,6 +24,7 @@ public sealed class DevnetOperatorService(
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
+        if (admin.Value.BootstrapToken != AdminOptions.DevBootstrapToken) return;
         var path = Path.GetFullPath(Path.Combine(options.Value.Persistence.DataDirectory, TokenFile));
         var proxy = await registry.GetAsync(ct);
         for (var attempt = 1; !ct.IsCancellationRequested; attempt++)

@@ -1,0 +1,3 @@
+using GrandPaymaster.Cli;
+
+return await GpmApp.RunAsync(args, CliEnvironment.FromProcess());
