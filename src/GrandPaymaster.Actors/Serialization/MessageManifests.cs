@@ -93,6 +93,8 @@ public static class MessageManifests
         ("denylist.evt.removed", typeof(DenylistProtocol.EntryRemoved)),
         ("denylist.state", typeof(DenylistState)),
         ("dapp.directory-entry", typeof(GrandPaymaster.Actors.Dapps.DirectoryEntry)),
+        // Audit hash chain (issue 10): a chained event or snapshot (Audit/ChainedEvent.cs) has no manifest of its own: its row keeps
+        // the inner message's manifest above, and ChainEnvelope tells the envelope's bytes from a plain (pre-chain) row.
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =
