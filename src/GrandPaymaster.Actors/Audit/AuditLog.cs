@@ -61,6 +61,9 @@ public sealed class AuditLog : IExtension, IDisposable
 
     public JournalWriteLatency WriteLatency { get; } = new();
 
+    /// <summary>One verification at a time per node: it walks the whole journal.</summary>
+    public SemaphoreSlim Verifying { get; } = new(1, 1);
+
     /// <summary>Chain faults recovering entities found on this node (the most recent, bounded).</summary>
     public IReadOnlyCollection<ChainFault> RecentFaults => _faults.ToArray();
 
