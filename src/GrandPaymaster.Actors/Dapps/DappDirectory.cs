@@ -95,7 +95,7 @@ public sealed class AdminEventTagger : IWriteEventAdapter
     /// and reading them all at a start stays cheap. THROTTLED entries and exits are journaled untagged (a flood could add them
     /// without end) — each edge keeps its own.
     /// </summary>
-    public object ToJournal(object evt) => evt switch
+    public object ToJournal(object evt) => (evt is Audit.ChainedEvent chained ? chained.Event : evt) switch
     {
         DappRegistered or ApiKeyRotated or DappFrozen or DappUnfrozen or PolicySet or OwnLimitsSet or DirectCallAllowed or DirectCallRevoked =>
             new Tagged(evt, Tags),
@@ -168,7 +168,9 @@ public sealed class DappDirectoryFeed : ReceiveActor, IWithTimers
 
     private void Fold(EventEnvelope envelope)
     {
-        if (envelope.Event is IDappEvent e && _folded.Apply(e, envelope.SequenceNr) is { } entry) Publish(Context.System, entry);
+        // Events are read inside their audit chain link (Audit.ChainedEvent); older rows are plain.
+        var @event = envelope.Event is Audit.ChainedEvent chained ? chained.Event : envelope.Event;
+        if (@event is IDappEvent e && _folded.Apply(e, envelope.SequenceNr) is { } entry) Publish(Context.System, entry);
     }
 
     private void Run()

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
+using GrandPaymaster.Actors.Audit;
 using GrandPaymaster.Domain.Common;
 
 namespace GrandPaymaster.Actors.Serialization;
@@ -32,22 +33,42 @@ public sealed class PaymasterSerializer : SerializerWithStringManifest
 
     public override int Identifier => SerializerId;
 
-    public override string Manifest(object o) =>
-        MessageManifests.ManifestByType.TryGetValue(o.GetType(), out var manifest)
-            ? manifest
-            : throw new ArgumentException($"No manifest is registered for {o.GetType().FullName}; add it to {nameof(MessageManifests)}.");
-
-    public override byte[] ToBinary(object obj)
+    /// <summary>
+    /// A chained event or snapshot (the audit hash chain) keeps its inner message's manifest: the journal row says what the event
+    /// is, and the bytes tell the envelope from a plain row (<see cref="ChainEnvelope"/>).
+    /// </summary>
+    public override string Manifest(object o) => o switch
     {
-        Manifest(obj);
-        return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Options);
-    }
+        ChainedEvent e => e.Manifest,
+        ChainedSnapshot s => ManifestOf(s.State),
+        _ => ManifestOf(o),
+    };
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        ChainedEvent e => ChainEnvelope.Write(e),
+        ChainedSnapshot s => ChainEnvelope.Write(s, Encode(s.State).Payload),
+        _ => Encode(obj).Payload,
+    };
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        ChainEnvelope.IsEnvelope(bytes) ? ChainEnvelope.Read(bytes, manifest) : Decode(bytes, manifest);
+
+    /// <summary>The manifest and JSON bytes of a registered message (what a chained event hashes).</summary>
+    public static (string Manifest, byte[] Payload) Encode(object message) =>
+        (ManifestOf(message), JsonSerializer.SerializeToUtf8Bytes(message, message.GetType(), Options));
+
+    /// <summary>The message of a manifest and its JSON bytes.</summary>
+    public static object Decode(byte[] payload, string manifest)
     {
         if (!MessageManifests.TypeByManifest.TryGetValue(manifest, out var type))
             throw new System.Runtime.Serialization.SerializationException($"Unknown manifest '{manifest}': this node cannot read that message.");
-        return JsonSerializer.Deserialize(bytes, type, Options)
+        return JsonSerializer.Deserialize(payload, type, Options)
                ?? throw new System.Runtime.Serialization.SerializationException($"Manifest '{manifest}' decoded to null.");
     }
+
+    private static string ManifestOf(object o) =>
+        MessageManifests.ManifestByType.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"No manifest is registered for {o.GetType().FullName}; add it to {nameof(MessageManifests)}.");
 }

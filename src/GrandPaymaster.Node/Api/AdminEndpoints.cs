@@ -30,6 +30,7 @@ public static class AdminEndpoints
         admin.MapDenylistAdmin();
         admin.MapPoolAdmin();
         admin.MapMarketAdmin();
+        admin.MapAuditAdmin();
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, TimeProvider clock,

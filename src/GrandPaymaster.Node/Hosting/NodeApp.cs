@@ -5,6 +5,7 @@ using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using GrandPaymaster.Actors.Audit;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Actors.Compliance;
 using GrandPaymaster.Actors.Operators;
@@ -73,6 +74,7 @@ public static class NodeApp
         {
             ConfigureAkka(akka, gpm, policy, sp);
             metrics.AddTransactionMetrics(akka);
+            metrics.AddJournalMetrics(akka);
         });
         builder.Services.AddHostedService<PoolBootstrapService>();
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetOperatorService>();
@@ -254,6 +256,7 @@ public static class NodeApp
                 PublishDirectory = DappDirectoryFeed.Publish,
             }, modes, services.GetRequiredService<DenylistBoard>())
             .AddDappDirectory(services.GetRequiredService<DappDirectory>())
+            .AddAudit(gpm.Persistence.DataDirectory, services.GetRequiredService<IConfiguration>()["Gpm:Audit:KeyFile"])
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).
