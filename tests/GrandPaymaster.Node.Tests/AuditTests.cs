@@ -3,12 +3,9 @@ using System.Text;
 using System.Text.Json;
 using GrandPaymaster.Actors.Audit;
 using GrandPaymaster.Actors.Persistence;
-using GrandPaymaster.Domain.Common;
-using GrandPaymaster.Node.Api;
 using GrandPaymaster.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace GrandPaymaster.Node.Tests;
 
@@ -19,9 +16,6 @@ namespace GrandPaymaster.Node.Tests;
 /// </summary>
 public sealed class AuditTests : SingleChain
 {
-    /// <summary>The admin token of these tests (one place, for when tokens come from the operator registry).</summary>
-    private const string Token = PaymasterClient.OperatorToken;
-
     private const string Target = "0x2222222222222222222222222222222222222222";
 
     [Fact]
@@ -82,22 +76,22 @@ public sealed class AuditTests : SingleChain
     [Fact]
     public async Task A_row_edited_under_a_running_node_is_reported_by_verify_and_the_finding_is_journaled()
     {
-        var recorded = new RecordedActions();
-        await using var node = await AuditNode.StartAsync(DataDirectory, Chains, recorded);
+        await using var node = await AuditNode.StartAsync(DataDirectory, Chains);
+        var journal = new JournalProbe(DataDirectory);
         var (dapp, _) = await node.Client.RegisterDappAsync("Victim");
         await DepositAsync(node.Client, dapp, "5000", "wire-1");
         var clean = await VerifyAsync(node.Client);
         Assert.True(clean.GetProperty("ok").GetBoolean(), clean.ToString());
-        Assert.Empty(recorded.Actions);
+        Assert.Equal(0, journal.RowsMentioning("operators.evt.acted", "audit.verify"));
 
         EditByte(DataDirectory, "dapp-" + dapp, 2, "prepaid deposit");
         var found = await VerifyAsync(node.Client);
 
         Assert.False(found.GetProperty("ok").GetBoolean());
         Assert.Equal(("dapp-" + dapp, 2L, "hash_mismatch"), FirstBad(found));
-        var action = Assert.Single(recorded.Actions);
-        Assert.Equal(("audit.verify", $"dapp-{dapp}#2", "operator:tester"), (action.Action, action.Subject, action.Meta.Actor));
-        Assert.Contains("hash_mismatch", action.Meta.Reason);
+        // The finding is the operator's act in the operators' journal: who verified, what was found.
+        Assert.Equal(1, journal.RowsMentioning("operators.evt.acted", $"dapp-{dapp}#2", "operator:tester"));
+        Assert.Equal(1, journal.RowsMentioning("operators.evt.acted", "audit.verify", "hash_mismatch"));
     }
 
     [Fact]
@@ -135,7 +129,7 @@ public sealed class AuditTests : SingleChain
 
         foreach (var bad in new[] { "limit=0", "limit=501", "after=-1", "from=yesterday", "from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z", "colour=red" })
         {
-            using var refused = await client.SendAsync(HttpMethod.Get, "/admin/v1/audit?" + bad, null, bearer: Token);
+            using var refused = await client.SendAsync(HttpMethod.Get, "/admin/v1/audit?" + bad, null, bearer: client.OperatorToken);
             Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(refused, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
         }
 
@@ -166,19 +160,19 @@ public sealed class AuditTests : SingleChain
 
     private static async Task DepositAsync(PaymasterClient client, string dapp, string amount, string reference)
     {
-        using var response = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dapp}/deposits", new { token = "USDT", amount, reference }, bearer: Token);
+        using var response = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dapp}/deposits", new { token = "USDT", amount, reference }, bearer: client.OperatorToken);
         await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK);
     }
 
     private static async Task<JsonElement> VerifyAsync(PaymasterClient client)
     {
-        using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/audit/verify", null, bearer: Token);
+        using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/audit/verify", null, bearer: client.OperatorToken);
         return await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK);
     }
 
     private static async Task<JsonElement> AuditAsync(PaymasterClient client, string query)
     {
-        using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/audit?" + query, null, bearer: Token);
+        using var response = await client.SendAsync(HttpMethod.Get, "/admin/v1/audit?" + query, null, bearer: client.OperatorToken);
         return await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK);
     }
 
@@ -252,27 +246,7 @@ public sealed class AuditTests : SingleChain
         return target;
     }
 
-    /// <summary>Operators' acts with no entity of their own, as the node journals them (whatever registry it has).</summary>
-    private sealed class RecordedActions
-    {
-        public List<(string Action, string Subject, Meta Meta)> Actions { get; } = [];
-    }
-
-    private sealed class RecordingRegistry(IOperatorRegistry inner, RecordedActions recorded) : IOperatorRegistry
-    {
-        public Task<OperatorAuthentication> AuthenticateAsync(string token, CancellationToken ct) => inner.AuthenticateAsync(token, ct);
-
-        public Task RecordRefusalAsync(string operatorId, string method, string route, string code, string detail, string correlationId, CancellationToken ct) =>
-            inner.RecordRefusalAsync(operatorId, method, route, code, detail, correlationId, ct);
-
-        public async Task RecordActionAsync(string action, string subject, Meta meta, CancellationToken ct)
-        {
-            await inner.RecordActionAsync(action, subject, meta, ct);
-            lock (recorded) recorded.Actions.Add((action, subject, meta));
-        }
-    }
-
-    /// <summary>A node in this process on the test chain; with <see cref="RecordedActions"/> its operator registry is wrapped to record.</summary>
+    /// <summary>A node in this process on the test chain, with the test admin of its data directory.</summary>
     private sealed class AuditNode : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -284,27 +258,21 @@ public sealed class AuditTests : SingleChain
             _http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         }
 
-        public PaymasterClient Client => new(_http);
+        private string _adminToken = "";
 
-        public static async Task<AuditNode> StartAsync(string dataDirectory, Chain.Devnet.DevnetLauncher chains, RecordedActions? recorded = null)
+        public PaymasterClient Client => new(_http, _adminToken);
+
+        public static async Task<AuditNode> StartAsync(string dataDirectory, Chain.Devnet.DevnetLauncher chains)
         {
             var args = TestNode.Arguments(dataDirectory, "http://127.0.0.1:0", TestNode.ChainsOf(chains));
             args.Add("--Logging:LogLevel:Default=Warning");
-            var app = NodeApp.Build(args.ToArray(), recorded is null ? null : services =>
-            {
-                var registered = services.Last(d => d.ServiceType == typeof(IOperatorRegistry));
-                services.Remove(registered);
-                services.AddSingleton<IOperatorRegistry>(sp => new RecordingRegistry(registered switch
-                {
-                    { ImplementationInstance: IOperatorRegistry instance } => instance,
-                    { ImplementationFactory: { } factory } => (IOperatorRegistry)factory(sp),
-                    _ => (IOperatorRegistry)ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!),
-                }, recorded));
-            });
+            var app = NodeApp.Build(args.ToArray());
             await app.StartAsync();
             var node = new AuditNode(app);
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while ((await node._http.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline) await Task.Delay(200);
+            // A copy of a data directory holds the token of the admin its node created.
+            node._adminToken = await PaymasterClient.FirstAdminAsync(node._http, dataDirectory);
             return node;
         }
 
