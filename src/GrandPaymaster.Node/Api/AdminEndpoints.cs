@@ -27,6 +27,7 @@ public static class AdminEndpoints
         admin.MapDenylistAdmin();
         admin.MapPoolAdmin();
         admin.MapMarketAdmin();
+        admin.MapAlertAdmin();
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, TimeProvider clock,
