@@ -59,9 +59,29 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
 
     private static readonly DenylistEntry SampleDenied = new(DenylistKind.Wallet, Wallet.Value, "sanctions list", "operator:alice", SampleMeta.At, null);
 
+    private static readonly Domain.Alerts.Alert SampleAlert = new("alert-7", Domain.Alerts.AlertKinds.SafeMode, Domain.Alerts.AlertSeverity.Critical, "chain 31337",
+        "SAFE_MODE: gas spike", SampleMeta.At, SampleMeta.At.AddMinutes(3), 4, Domain.Alerts.AlertState.Acknowledged, "operator:alice", SampleMeta.At.AddMinutes(1),
+        TriggerPaged: true);
+
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
     public static readonly TheoryData<object> Samples =
     [
+        SampleAlert,
+        Domain.Alerts.AlertsState.Empty.Apply(new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert, SampleMeta), new Domain.Alerts.AlertLimits())
+            .Apply(new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert with { Id = "alert-8", Subject = "chain 1" }, SampleMeta), new Domain.Alerts.AlertLimits())
+            .Apply(new Domain.Alerts.AlertProtocol.AlertResolved("alert-8", 2, SampleMeta.At, SampleMeta), new Domain.Alerts.AlertLimits()),
+        new Domain.Alerts.AlertProtocol.RaiseAlert(Domain.Alerts.AlertKinds.TopUpFailing, Domain.Alerts.AlertSeverity.Critical, "chain 31337", "vault RPC down", SampleMeta),
+        new Domain.Alerts.AlertProtocol.ResolveAlert(Domain.Alerts.AlertKinds.TopUpFailing, "chain 31337", SampleMeta),
+        new Domain.Alerts.AlertProtocol.AcknowledgeAlert("alert-7", SampleMeta),
+        new Domain.Alerts.AlertProtocol.GetAlerts(Domain.Alerts.AlertState.Open),
+        new Domain.Alerts.AlertProtocol.AlertList([SampleAlert]),
+        new Domain.Alerts.AlertProtocol.NoAlert("alert_not_found", "no such alert"),
+        new Domain.Alerts.AlertProtocol.AlertChanged(SampleAlert, "ack"),
+        new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert, SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertRepeated("alert-7", 9, SampleMeta.At, "again", SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertAcknowledged("alert-7", 9, SampleMeta.At, SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertResolved("alert-7", 9, SampleMeta.At, SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertPaged("alert-7", Domain.Alerts.PageActions.Trigger, SampleMeta),
         GasState,
         Rates,
         new PoolCommands.RegisterWorkerWallet(Chain, Wallet, SampleMeta),
