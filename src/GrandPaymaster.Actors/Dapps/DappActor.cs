@@ -46,6 +46,9 @@ public sealed record DappSettings
 /// </summary>
 public sealed record TransactionOutcome(long ChainId, string Outcome, TimeSpan ExecuteToSettle);
 
+/// <summary>A dApp was frozen (or unfrozen), told on this node's event stream once journaled (for alerts); <paramref name="Meta"/> says who and why.</summary>
+public sealed record DappFreezeChanged(DappId DappId, bool Frozen, string? Rule, string? Evidence, Meta Meta);
+
 /// <summary>The modes of the chain pools as this node sees them (replicated; read without a round trip).</summary>
 public interface IPoolModes
 {
@@ -443,6 +446,8 @@ public sealed class DappActor : AuditedPersistentActor, IWithTimers
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state);
+            if (e is DappFrozen or DappUnfrozen) Context.System.EventStream.Publish(e is DappFrozen f
+                ? new DappFreezeChanged(f.DappId, true, f.Rule, f.Evidence, f.Meta) : new DappFreezeChanged(_state.Id, false, null, null, ((DappUnfrozen)e).Meta));
             if (--remaining == 0) then();
         }
 

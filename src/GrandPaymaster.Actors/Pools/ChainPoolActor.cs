@@ -269,7 +269,9 @@ public sealed class ChainPoolActor : AuditedPersistentActor, IWithTimers
             AttemptKind.SpeedUp => SpeedUp(request),
             _ => new Eip1559Transaction(_chainId.Value, request.Nonce, request.PriorityFeePerGas, request.MaxFeePerGas, 21_000, self, BigInteger.Zero, []),
         };
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var signed = tx.Sign(key);
+        _deps.Signing?.Record(_chainId, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         Run(_state.OnSigned(request, signed.TxHashHex, signed.RawHex, Now));
     }
 

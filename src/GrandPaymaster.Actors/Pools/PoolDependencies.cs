@@ -38,4 +38,8 @@ public sealed record PoolDependencies(
     IWalletKeys Keys,
     TimeProvider Clock,
     Func<ChainId, PoolSettings> SettingsFor,
-    Action<Akka.Actor.ActorSystem, PoolModeView> PublishMode);
+    Action<Akka.Actor.ActorSystem, PoolModeView> PublishMode)
+{
+    /// <summary>Where each signature's duration goes (the node's alert watch); null: not measured.</summary>
+    public SigningTimes? Signing { get; init; }
+}

@@ -115,6 +115,21 @@ public static class MessageManifests
         ("operators.evt.acted", typeof(OperatorProtocol.OperatorActed)),
         // Audit hash chain (issue 10): a chained event or snapshot (Audit/ChainedEvent.cs) has no manifest of its own: its row keeps
         // the inner message's manifest above, and ChainEnvelope tells the envelope's bytes from a plain (pre-chain) row.
+        // Alerts (issue 10, point 6)
+        ("alert", typeof(Domain.Alerts.Alert)),
+        ("alerts.state", typeof(Domain.Alerts.AlertsState)),
+        ("alerts.cmd.raise", typeof(Domain.Alerts.AlertProtocol.RaiseAlert)),
+        ("alerts.cmd.resolve", typeof(Domain.Alerts.AlertProtocol.ResolveAlert)),
+        ("alerts.cmd.ack", typeof(Domain.Alerts.AlertProtocol.AcknowledgeAlert)),
+        ("alerts.cmd.get", typeof(Domain.Alerts.AlertProtocol.GetAlerts)),
+        ("alerts.reply.list", typeof(Domain.Alerts.AlertProtocol.AlertList)),
+        ("alerts.reply.none", typeof(Domain.Alerts.AlertProtocol.NoAlert)),
+        ("alerts.changed", typeof(Domain.Alerts.AlertProtocol.AlertChanged)),
+        ("alerts.evt.raised", typeof(Domain.Alerts.AlertProtocol.AlertRaised)),
+        ("alerts.evt.repeated", typeof(Domain.Alerts.AlertProtocol.AlertRepeated)),
+        ("alerts.evt.acknowledged", typeof(Domain.Alerts.AlertProtocol.AlertAcknowledged)),
+        ("alerts.evt.resolved", typeof(Domain.Alerts.AlertProtocol.AlertResolved)),
+        ("alerts.evt.paged", typeof(Domain.Alerts.AlertProtocol.AlertPaged)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

@@ -31,6 +31,7 @@ public static class AdminEndpoints
         admin.MapPoolAdmin();
         admin.MapMarketAdmin();
         admin.MapAuditAdmin();
+        admin.MapAlertAdmin();
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, TimeProvider clock,

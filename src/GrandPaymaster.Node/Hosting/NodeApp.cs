@@ -19,6 +19,7 @@ using GrandPaymaster.Node.Health;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Prometheus;
+using GrandPaymaster.Node.Alerts;
 
 namespace GrandPaymaster.Node.Hosting;
 
@@ -70,11 +71,13 @@ public static class NodeApp
         var metrics = new Observability.PaymasterMetrics();
         builder.Services.AddSingleton(metrics);
         AddPolicy(builder.Services, policy);
+        builder.AddAlertsAndSlos();
         builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) =>
         {
             ConfigureAkka(akka, gpm, policy, sp);
             metrics.AddTransactionMetrics(akka);
             metrics.AddJournalMetrics(akka);
+            akka.AddAlertsAndSlos(sp);
         });
         builder.Services.AddHostedService<PoolBootstrapService>();
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetOperatorService>();
@@ -103,6 +106,7 @@ public static class NodeApp
         metrics.UseApiMetrics(app);
         metrics.ObserveBoards(app.Services.GetRequiredService<PoolModeDirectory>(), app.Services.GetRequiredService<GasMarketBoard>(),
             app.Services.GetRequiredService<ChainRpcDirectory>());
+        metrics.ObserveAlertsAndSlos(app.Services);
         app.MapDappApi();
         app.MapAdminApi();
         // Prometheus scrapes here (unauthenticated, like /health: the operators' own network; roles come with the admin address).
@@ -225,7 +229,7 @@ public static class NodeApp
                 ConfirmationDepth = chains.Find(chainId)?.ConfirmationDepth ?? 0,
                 Policy = poolPolicy with { SafeMode = services.GetRequiredService<SafeModeQuoting>().Policy(chainId.Value) },
             },
-            PoolModeReplication.Publish);
+            PoolModeReplication.Publish) { Signing = services.GetRequiredService<SigningTimes>() };
 
         akka.AddHocon(PersistenceHocon.For(gpm.Persistence.ToSettings()), HoconAddMode.Prepend)
             .AddHocon(PersistenceHocon.Load("akka.hocon"), HoconAddMode.Append)

@@ -44,6 +44,22 @@ public sealed class PaymasterMetrics
         GasSourceUp = metrics.CreateGauge("gpm_gas_source_used",
         "1 when the gas source's last answer was used in the chain's median, 0 otherwise (failed, stale, outlier, out of bounds).",
         new GaugeConfiguration { LabelNames = ["chain", "source"] });
+
+        PoolBalance = metrics.CreateGauge("gpm_pool_balance_wei",
+        "Each pool worker's native balance in wei as last read from its chain (display only; a double loses the last digits of large values).",
+        new GaugeConfiguration { LabelNames = ["chain", "worker"] });
+
+        AlertsOpen = metrics.CreateGauge("gpm_alerts_open",
+        "Unresolved alerts (open or acknowledged) by severity, as this node was told by the alert store.",
+        new GaugeConfiguration { LabelNames = ["severity"] });
+
+        SloBurnRate = metrics.CreateGauge("gpm_slo_burn_rate",
+        "Error-budget burn rate of each SLO over each window (1: spending exactly the budget), counted on this node since it started; absent: no events.",
+        new GaugeConfiguration { LabelNames = ["slo", "window"] });
+
+        SloEvents = metrics.CreateGauge("gpm_slo_events",
+        "Events of each SLO in each window on this node, good or bad.",
+        new GaugeConfiguration { LabelNames = ["slo", "window", "result"] });
     }
 
     /// <summary>This node's own registry (several nodes in one test process must not share counters).</summary>
@@ -56,6 +72,15 @@ public sealed class PaymasterMetrics
     private Gauge PoolMode { get; }
     private Gauge GasSourceUp { get; }
     private Histogram JournalWrite { get; }
+    private Gauge PoolBalance { get; }
+    private Gauge AlertsOpen { get; }
+    private Gauge SloBurnRate { get; }
+    private Gauge SloEvents { get; }
+
+    /// <summary>The SLO book the dApp API answers are counted in (set once at start by <see cref="ObserveAlertsAndSlos"/>).</summary>
+    private volatile Domain.Slo.SloBook? _slos;
+    private TimeProvider _clock = TimeProvider.System;
+    private long _quoteBoundTicks;
 
     /// <summary>Counts every dApp API answer and times quotes.</summary>
     public void UseApiMetrics(IApplicationBuilder app) =>
@@ -68,9 +93,14 @@ public sealed class PaymasterMetrics
             }
 
             var quote = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/v1/quotes");
-            using var timer = quote ? QuoteDuration.NewTimer() : null;
-            await next();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (quote ? QuoteDuration.NewTimer() : null)
+                await next();
             Requests.WithLabels(RouteOf(context), context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+            if (_slos is not { } slos) return;
+            var now = _clock.GetUtcNow();
+            slos.Record(Domain.Slo.SloBook.Availability, context.Response.StatusCode < 500, now);
+            if (quote) slos.Record(Domain.Slo.SloBook.QuoteLatency, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks < _quoteBoundTicks, now);
         });
 
     /// <summary>Pool modes and gas sources are read from this node's boards when Prometheus scrapes.</summary>
@@ -88,6 +118,33 @@ public sealed class PaymasterMetrics
                         GasSourceUp.WithLabels(id, source.Reading.Source).Set(source.Verdict == SourceVerdict.Used ? 1 : 0);
             }
         });
+
+    /// <summary>
+    /// Counts the dApp API's answers into the availability and quote-latency SLOs from now on, and reads at each scrape the pool
+    /// balances, the unresolved alerts and the SLOs' burn rates.
+    /// </summary>
+    public void ObserveAlertsAndSlos(Domain.Slo.SloBook slos, TimeProvider clock, TimeSpan quoteLatencyBound, Alerts.AlertStreamHub alerts, PoolBalances balances)
+    {
+        _clock = clock;
+        _quoteBoundTicks = quoteLatencyBound.Ticks;
+        _slos = slos;
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var ((chain, worker), wei) in balances.Latest)
+                PoolBalance.WithLabels(chain.ToString(System.Globalization.CultureInfo.InvariantCulture), worker).Set((double)wei);
+            foreach (var (severity, count) in alerts.UnresolvedBySeverity())
+                AlertsOpen.WithLabels(Domain.Alerts.AlertsState.Name(severity)).Set(count);
+            foreach (var report in slos.Report(clock.GetUtcNow()))
+            foreach (var window in Domain.Slo.SloBook.Reported)
+            {
+                var figures = report.Windows[window];
+                SloEvents.WithLabels(report.Definition.Name, window, "good").Set(figures.Good);
+                SloEvents.WithLabels(report.Definition.Name, window, "bad").Set(figures.Total - figures.Good);
+                if (report.BurnRate(window) is { } burn) SloBurnRate.WithLabels(report.Definition.Name, window).Set(burn);
+                else SloBurnRate.RemoveLabelled(report.Definition.Name, window);
+            }
+        });
+    }
 
     /// <summary>Counts transaction outcomes told on the event stream by this node's dApp entities.</summary>
     public void AddTransactionMetrics(AkkaConfigurationBuilder builder) =>

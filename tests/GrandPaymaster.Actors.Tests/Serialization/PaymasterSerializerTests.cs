@@ -62,6 +62,9 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
 
     private static readonly OperatorRecord SampleOperator = new("alice", [OperatorRole.Operator, OperatorRole.Viewer],
         new OperatorScope([31337], ["dapp-1"]), "ab12", SampleMeta.At, "operator:root", SampleMeta.At.AddDays(90), SampleMeta.At, "operator:root");
+    private static readonly Domain.Alerts.Alert SampleAlert = new("alert-7", Domain.Alerts.AlertKinds.SafeMode, Domain.Alerts.AlertSeverity.Critical, "chain 31337",
+        "SAFE_MODE: gas spike", SampleMeta.At, SampleMeta.At.AddMinutes(3), 4, Domain.Alerts.AlertState.Acknowledged, "operator:alice", SampleMeta.At.AddMinutes(1),
+        TriggerPaged: true);
 
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
     public static readonly TheoryData<object> Samples =
@@ -84,6 +87,22 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new OperatorProtocol.OperatorRevoked("alice", SampleMeta),
         new OperatorProtocol.AccessRefused("alice", "GET", "/admin/v1/operators", "forbidden", "needs admin", SampleMeta),
         new OperatorProtocol.OperatorActed("cluster.down", "akka.tcp://gpm@127.0.0.1:4054", SampleMeta),
+        SampleAlert,
+        Domain.Alerts.AlertsState.Empty.Apply(new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert, SampleMeta), new Domain.Alerts.AlertLimits())
+            .Apply(new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert with { Id = "alert-8", Subject = "chain 1" }, SampleMeta), new Domain.Alerts.AlertLimits())
+            .Apply(new Domain.Alerts.AlertProtocol.AlertResolved("alert-8", 2, SampleMeta.At, SampleMeta), new Domain.Alerts.AlertLimits()),
+        new Domain.Alerts.AlertProtocol.RaiseAlert(Domain.Alerts.AlertKinds.TopUpFailing, Domain.Alerts.AlertSeverity.Critical, "chain 31337", "vault RPC down", SampleMeta),
+        new Domain.Alerts.AlertProtocol.ResolveAlert(Domain.Alerts.AlertKinds.TopUpFailing, "chain 31337", SampleMeta),
+        new Domain.Alerts.AlertProtocol.AcknowledgeAlert("alert-7", SampleMeta),
+        new Domain.Alerts.AlertProtocol.GetAlerts(Domain.Alerts.AlertState.Open),
+        new Domain.Alerts.AlertProtocol.AlertList([SampleAlert]),
+        new Domain.Alerts.AlertProtocol.NoAlert("alert_not_found", "no such alert"),
+        new Domain.Alerts.AlertProtocol.AlertChanged(SampleAlert, "ack"),
+        new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert, SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertRepeated("alert-7", 9, SampleMeta.At, "again", SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertAcknowledged("alert-7", 9, SampleMeta.At, SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertResolved("alert-7", 9, SampleMeta.At, SampleMeta),
+        new Domain.Alerts.AlertProtocol.AlertPaged("alert-7", Domain.Alerts.PageActions.Trigger, SampleMeta),
         GasState,
         Rates,
         new PoolCommands.RegisterWorkerWallet(Chain, Wallet, SampleMeta),
