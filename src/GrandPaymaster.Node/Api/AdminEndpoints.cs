@@ -27,6 +27,8 @@ public static class AdminEndpoints
         admin.MapDenylistAdmin();
         admin.MapPoolAdmin();
         admin.MapMarketAdmin();
+        admin.MapTimelockAdmin();
+        admin.MapClusterAdmin();
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, TimeProvider clock,
