@@ -121,6 +121,14 @@ public sealed record TimelockState(ImmutableDictionary<string, TimelockChange> I
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Not a timelock event."),
     };
 
+    /// <summary>Equality by contents (immutable collections compare by reference), so a recovered state compares equal to the live one.</summary>
+    public bool Equals(TimelockState? other) =>
+        other is not null && Issued == other.Issued && ClosedOrder.SequenceEqual(other.ClosedOrder)
+        && Items.Count == other.Items.Count && Items.All(kv => other.Items.TryGetValue(kv.Key, out var c) && c == kv.Value)
+        && Claims.Count == other.Claims.Count && Claims.All(kv => other.Claims.TryGetValue(kv.Key, out var until) && until == kv.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Issued, Items.Count, ClosedOrder.Count);
+
     /// <summary>After recovery no execution is under way (one interrupted by a crash may be claimed again).</summary>
     public TimelockState AfterRecovery() => this with { Claims = Claims.Clear() };
 
