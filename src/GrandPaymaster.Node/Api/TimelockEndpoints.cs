@@ -117,6 +117,10 @@ public static class TimelockEndpoints
         {
             error = e.Message;
         }
+        catch (OperationCanceledException) when (bounded.IsCancellationRequested)
+        {
+            error = $"not applied within {ExecutionTimeout.TotalSeconds:0} s";
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             logs.CreateLogger(typeof(TimelockEndpoints)).LogError(e, "Executing timelocked change {ChangeId} ({Kind}) failed", change.Id, change.Kind);
