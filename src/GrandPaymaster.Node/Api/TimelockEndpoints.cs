@@ -100,7 +100,8 @@ public static class TimelockEndpoints
             http.RequestAborted);
         if (refused is not null) return refused;
 
-        // From the claim on, the execution is carried to its record even if the caller goes away.
+        // From the claim on, the execution is carried to its record even if the caller goes away; the handler is bounded by
+        // ExecutionTimeout, the record by the ask's own timeout.
         using var bounded = new CancellationTokenSource(ExecutionTimeout);
         var region = await timelock.GetAsync(bounded.Token);
         var meta = new Meta(clock.GetUtcNow(), http.Operator().Actor,
@@ -129,12 +130,12 @@ public static class TimelockEndpoints
 
         if (error is not null)
         {
-            await AskAsync<TimelockChange>(http, timelock, new FailExecution(change.Id, error, meta), bounded.Token, region);
+            await AskAsync<TimelockChange>(http, timelock, new FailExecution(change.Id, error, meta), CancellationToken.None, region);
             return Problems.Of(StatusCodes.Status502BadGateway, "timelock_execution_failed",
                 $"{change.Id} ({change.Kind}) could not be applied: {error}. It stays scheduled; execute it again.");
         }
 
-        var (executed, failed) = await AskAsync<TimelockChange>(http, timelock, new CompleteExecution(change.Id, result!, meta), bounded.Token, region);
+        var (executed, failed) = await AskAsync<TimelockChange>(http, timelock, new CompleteExecution(change.Id, result!, meta), CancellationToken.None, region);
         return failed ?? Results.Json(Json(executed!));
     }
 
