@@ -11,14 +11,13 @@ namespace GrandPaymaster.Node.Tests;
 public sealed class AlertSourceTests(NodeFixture fixture)
 {
     /// <summary>The one place this class takes its admin token from.</summary>
-    private const string Token = PaymasterClient.OperatorToken;
 
     [Fact]
     public async Task Freezing_a_dapp_raises_a_dapp_frozen_alert_and_unfreezing_resolves_it()
     {
         var client = fixture.Client;
         var (dappId, _) = await client.RegisterDappAsync("Frosty");
-        using (var frozen = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/freeze", new { reason = "chargeback storm" }, bearer: Token))
+        using (var frozen = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/freeze", new { reason = "chargeback storm" }, bearer: client.OperatorToken))
             await PaymasterClient.ExpectAsync(frozen, HttpStatusCode.OK);
 
         var alert = await AlertAsync(client, dappId, "open");
@@ -26,7 +25,7 @@ public sealed class AlertSourceTests(NodeFixture fixture)
         Assert.Equal("info", alert.GetProperty("severity").GetString()); // an operator's own freeze; a fraud rule's is a warning
         Assert.Contains("operator:tester", alert.GetProperty("summary").GetString());
 
-        using (var unfrozen = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/unfreeze", new { reason = "settled with the dApp" }, bearer: Token))
+        using (var unfrozen = await client.SendAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/unfreeze", new { reason = "settled with the dApp" }, bearer: client.OperatorToken))
             await PaymasterClient.ExpectAsync(unfrozen, HttpStatusCode.OK);
         var resolved = await AlertAsync(client, dappId, "resolved");
         Assert.Equal(alert.GetProperty("id").GetString(), resolved.GetProperty("id").GetString());
@@ -37,11 +36,11 @@ public sealed class AlertSourceTests(NodeFixture fixture)
     public async Task A_bad_acknowledge_is_refused_with_a_code_before_any_lookup()
     {
         var client = fixture.Client;
-        using (var unknownField = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/alert-1/ack", new { reason = "ok", severity = "info" }, bearer: Token))
+        using (var unknownField = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/alert-1/ack", new { reason = "ok", severity = "info" }, bearer: client.OperatorToken))
             Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(unknownField, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
-        using (var longReason = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/alert-1/ack", new { reason = new string('r', 300) }, bearer: Token))
+        using (var longReason = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/alert-1/ack", new { reason = new string('r', 300) }, bearer: client.OperatorToken))
             Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(longReason, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
-        using (var badId = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/DROP%20TABLE/ack", null, bearer: Token))
+        using (var badId = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/DROP%20TABLE/ack", null, bearer: client.OperatorToken))
             Assert.Equal("alert_not_found", (await PaymasterClient.ExpectAsync(badId, HttpStatusCode.NotFound)).GetProperty("code").GetString());
     }
 
@@ -75,7 +74,7 @@ public sealed class AlertSourceTests(NodeFixture fixture)
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
-            using var response = await client.SendAsync(HttpMethod.Get, $"/admin/v1/alerts?state={state}", null, bearer: Token);
+            using var response = await client.SendAsync(HttpMethod.Get, $"/admin/v1/alerts?state={state}", null, bearer: client.OperatorToken);
             var alerts = (await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("alerts").EnumerateArray();
             if (alerts.FirstOrDefault(a => a.GetProperty("subject").GetString() == dappId) is { ValueKind: JsonValueKind.Object } found) return found;
             Assert.True(DateTime.UtcNow < deadline, $"no {state} alert for {dappId}");

@@ -17,7 +17,6 @@ namespace GrandPaymaster.Node.Tests;
 public sealed class AlertTests : SingleChain
 {
     /// <summary>The one place this class takes its admin token from.</summary>
-    private const string Token = PaymasterClient.OperatorToken;
 
     [Fact]
     public async Task Safe_mode_raises_a_critical_alert_listed_streamed_acknowledged_and_paged_once_with_one_resolve()
@@ -31,9 +30,9 @@ public sealed class AlertTests : SingleChain
         var client = node.Client;
 
         // Bad input first: refused with a code, nothing changes.
-        using (var bad = await client.SendAsync(HttpMethod.Get, "/admin/v1/alerts?state=sleeping", null, bearer: Token))
+        using (var bad = await client.SendAsync(HttpMethod.Get, "/admin/v1/alerts?state=sleeping", null, bearer: client.OperatorToken))
             Assert.Equal("invalid_request", (await PaymasterClient.ExpectAsync(bad, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
-        using (var unknown = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/alert-999/ack", new { reason = "?" }, bearer: Token))
+        using (var unknown = await client.SendAsync(HttpMethod.Post, "/admin/v1/alerts/alert-999/ack", new { reason = "?" }, bearer: client.OperatorToken))
             Assert.Equal("alert_not_found", (await PaymasterClient.ExpectAsync(unknown, HttpStatusCode.NotFound)).GetProperty("code").GetString());
         using (var noRole = await client.SendAsync(HttpMethod.Get, "/admin/v1/alerts/stream", null))
             Assert.Equal(HttpStatusCode.Unauthorized, noRole.StatusCode);
@@ -45,7 +44,7 @@ public sealed class AlertTests : SingleChain
                                      && pager.Triggers == pager.Resolves, TimeSpan.FromSeconds(20), "earlier alerts to resolve");
         var (triggersBefore, resolvesBefore) = (pager.Triggers, pager.Resolves);
 
-        await using var stream = await AlertStream.OpenAsync(node.Http, Token);
+        await using var stream = await AlertStream.OpenAsync(node.Http, node.AdminToken);
         await stream.CommentAsync(TimeSpan.FromSeconds(5)); // the opening comment, then a keep-alive every second
         Assert.Equal("keep-alive", await stream.CommentAsync(TimeSpan.FromSeconds(5)));
 
@@ -69,7 +68,7 @@ public sealed class AlertTests : SingleChain
         Assert.Equal(id, trigger.GetProperty("payload").GetProperty("custom_details").GetProperty("alertId").GetString());
 
         // An operator acknowledges it: the answer, the stream and the journal say who and why.
-        using (var ack = await client.SendAsync(HttpMethod.Post, $"/admin/v1/alerts/{id}/ack", new { reason = "looking at the gas market" }, bearer: Token))
+        using (var ack = await client.SendAsync(HttpMethod.Post, $"/admin/v1/alerts/{id}/ack", new { reason = "looking at the gas market" }, bearer: client.OperatorToken))
         {
             var acked = await PaymasterClient.ExpectAsync(ack, HttpStatusCode.OK);
             Assert.Equal("acknowledged", acked.GetProperty("state").GetString());
@@ -78,7 +77,7 @@ public sealed class AlertTests : SingleChain
 
         await stream.NextAsync(a => a.GetProperty("id").GetString() == id && a.GetProperty("change").GetString() == "ack", TimeSpan.FromSeconds(10));
         Assert.Equal(1, node.Journal.RowsMentioning("alerts.evt.acknowledged", "operator:tester", "looking at the gas market"));
-        using (var again = await client.SendAsync(HttpMethod.Post, $"/admin/v1/alerts/{id}/ack", null, bearer: Token))
+        using (var again = await client.SendAsync(HttpMethod.Post, $"/admin/v1/alerts/{id}/ack", null, bearer: client.OperatorToken))
             await PaymasterClient.ExpectAsync(again, HttpStatusCode.OK); // again: nothing more to journal
         Assert.Equal(1, node.Journal.Rows("alerts", "alerts.evt.acknowledged"));
 
@@ -102,7 +101,7 @@ public sealed class AlertTests : SingleChain
 
     private static async Task<List<JsonElement>> ListAsync(PaymasterClient client, string state)
     {
-        using var response = await client.SendAsync(HttpMethod.Get, $"/admin/v1/alerts?state={state}", null, bearer: Token);
+        using var response = await client.SendAsync(HttpMethod.Get, $"/admin/v1/alerts?state={state}", null, bearer: client.OperatorToken);
         return (await PaymasterClient.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("alerts").EnumerateArray().ToList();
     }
 
@@ -110,9 +109,9 @@ public sealed class AlertTests : SingleChain
     {
         await UntilAsync(async () =>
         {
-            using var market = await client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: Token);
+            using var market = await client.SendAsync(HttpMethod.Get, "/admin/v1/market/31337", null, bearer: client.OperatorToken);
             var median = (await PaymasterClient.ExpectAsync(market, HttpStatusCode.OK)).GetProperty("medianWeiPerGas").GetString();
-            using var pools = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: Token);
+            using var pools = await client.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: client.OperatorToken);
             var pool = (await PaymasterClient.ExpectAsync(pools, HttpStatusCode.OK)).EnumerateArray().Single(p => p.GetProperty("chainId").GetInt64() == 31337);
             return median is not null && long.Parse(median) >= requireMedianAtLeast && pool.GetProperty("mode").GetString() == mode;
         }, within, $"the pool in {mode}");

@@ -75,7 +75,7 @@ public sealed class MetricsTests(NodeFixture fixture)
         Assert.True(balance.Success, "no pool balance series");
         Assert.True(double.Parse(balance.Groups[1].Value, CultureInfo.InvariantCulture) > 1e18, balance.Value); // funded with 100 ETH
 
-        using var slo = await client.SendAsync(HttpMethod.Get, "/admin/v1/slo", null, bearer: PaymasterClient.OperatorToken);
+        using var slo = await client.SendAsync(HttpMethod.Get, "/admin/v1/slo", null, bearer: client.OperatorToken);
         var slos = (await PaymasterClient.ExpectAsync(slo, HttpStatusCode.OK)).GetProperty("slos").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
         Assert.Equal(["availability", "quote-latency", "transaction-success", "rebalance-success"], slos.Keys);
         var availability = slos["availability"];

@@ -34,13 +34,18 @@ public sealed class TestNode : IAsyncDisposable
         StartAsync(dataDirectory, chains, null, extraArgs);
 
     /// <param name="clock">The node's clock instead of the system's (caps that reset at a UTC midnight, say).</param>
-    public static async Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, TimeProvider? clock,
-        params string[] extraArgs)
+    public static Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, TimeProvider? clock,
+        params string[] extraArgs) =>
+        StartWithAsync(dataDirectory, chains, clock is null ? null : services => services.AddSingleton(clock), extraArgs);
+
+    /// <param name="overrides">Replaces services after the node's own (a recording wrapper around one, say).</param>
+    public static async Task<TestNode> StartWithAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains,
+        Action<IServiceCollection>? overrides, params string[] extraArgs)
     {
         var args = Arguments(dataDirectory, "http://127.0.0.1:0", chains);
         args.Add("--Logging:LogLevel:Default=Warning");
         args.AddRange(extraArgs);
-        var app = NodeApp.Build(args.ToArray(), clock is null ? null : services => services.AddSingleton(clock));
+        var app = NodeApp.Build(args.ToArray(), overrides);
         await app.StartAsync();
         var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         return new TestNode(app, dataDirectory, http, await PaymasterClient.FirstAdminAsync(http, dataDirectory));

@@ -121,6 +121,8 @@ public sealed class ChainPoolActor : AuditedPersistentActor, IWithTimers
             Run(_state.SetMode(command, Now));
             DeferAsync(_state.Mode, mode => sender.Tell(mode));
         });
+        Command<PausePool>(command => CircuitBreaker(_state.Pause(command, Now)));
+        Command<ResumePool>(command => CircuitBreaker(_state.Resume(command, Now)));
         Command<GetPoolState>(_ => Sender.Tell(_state));
         Command<ObserveMarket>(market => Run(_state.ObserveMarket(market, Now, Policy)));
         Command<GetPoolSummary>(_ => Sender.Tell(_state.Summary() with { BlocksBehind = (long)(_watch?.BlocksBehind ?? 0) }));
@@ -166,6 +168,20 @@ public sealed class ChainPoolActor : AuditedPersistentActor, IWithTimers
 
         foreach (var effect in _state.Redeliveries) RunEffect(effect);
         Timers.StartPeriodicTimer("tick", Tick.Instance, _settings.Tick);
+    }
+
+    /// <summary>An operator's pause or resume: a refusal at once, else the mode once the change is journaled.</summary>
+    private void CircuitBreaker((Rejection? Refused, PoolStep Step) decision)
+    {
+        var sender = Sender;
+        if (decision.Refused is { } refused)
+        {
+            sender.Tell(new DappReplies.Rejected(refused));
+            return;
+        }
+
+        Run(decision.Step);
+        DeferAsync(_state.Mode, mode => sender.Tell(mode));
     }
 
     /// <summary>Workers in the journal that this node holds a key for: the only ones the pool signs with.</summary>

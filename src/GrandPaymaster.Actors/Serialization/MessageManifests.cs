@@ -130,6 +130,24 @@ public static class MessageManifests
         ("alerts.evt.acknowledged", typeof(Domain.Alerts.AlertProtocol.AlertAcknowledged)),
         ("alerts.evt.resolved", typeof(Domain.Alerts.AlertProtocol.AlertResolved)),
         ("alerts.evt.paged", typeof(Domain.Alerts.AlertProtocol.AlertPaged)),
+        // Issue 10, timelock and circuit breaker.
+        ("pool.cmd.pause", typeof(PoolCommands.PausePool)),
+        ("pool.cmd.resume", typeof(PoolCommands.ResumePool)),
+        ("timelock.cmd.schedule", typeof(Domain.Timelock.TimelockProtocol.ScheduleChange)),
+        ("timelock.cmd.cancel", typeof(Domain.Timelock.TimelockProtocol.CancelChange)),
+        ("timelock.cmd.claim", typeof(Domain.Timelock.TimelockProtocol.ClaimExecution)),
+        ("timelock.cmd.complete", typeof(Domain.Timelock.TimelockProtocol.CompleteExecution)),
+        ("timelock.cmd.fail", typeof(Domain.Timelock.TimelockProtocol.FailExecution)),
+        ("timelock.cmd.list", typeof(Domain.Timelock.TimelockProtocol.GetChanges)),
+        ("timelock.reply.changes", typeof(Domain.Timelock.TimelockProtocol.Changes)),
+        ("timelock.reply.refused", typeof(Domain.Timelock.TimelockProtocol.Refused)),
+        ("timelock.change", typeof(Domain.Timelock.TimelockChange)),
+        ("timelock.evt.scheduled", typeof(Domain.Timelock.TimelockProtocol.ChangeScheduled)),
+        ("timelock.evt.cancelled", typeof(Domain.Timelock.TimelockProtocol.ChangeCancelled)),
+        ("timelock.evt.executed", typeof(Domain.Timelock.TimelockProtocol.ChangeExecuted)),
+        ("timelock.evt.execution-failed", typeof(Domain.Timelock.TimelockProtocol.ExecutionFailed)),
+        ("timelock.evt.expired", typeof(Domain.Timelock.TimelockProtocol.ChangeExpired)),
+        ("timelock.state", typeof(Domain.Timelock.TimelockState)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

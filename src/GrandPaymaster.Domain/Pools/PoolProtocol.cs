@@ -124,8 +124,24 @@ public static class PoolCommands
     public sealed record RelayTransaction(ChainId ChainId, QuoteId QuoteId, DappId DappId, Address To, string DataHex, BigInteger GasLimit, Wei MaxFeePerGas,
         Wei GasPrice = default, ForwardedCall? Forward = null) : IPoolCommand;
 
-    /// <summary>An operator pauses, resumes, disables or enables the pool; the reason is journaled.</summary>
-    public sealed record SetPoolMode(ChainId ChainId, PoolMode Mode, Meta Meta) : IPoolCommand;
+    /// <summary>
+    /// Sets the pool's mode (the timelock's <c>chain.disable</c> / <c>chain.enable</c>); the reason is journaled. With
+    /// <paramref name="OnlyFrom"/> the change applies only while the pool is in that mode (enabling lifts a disable and nothing
+    /// else: it never resumes a pause). Answered with the pool's <see cref="PoolModeView"/> after the write.
+    /// </summary>
+    public sealed record SetPoolMode(ChainId ChainId, PoolMode Mode, Meta Meta, PoolMode? OnlyFrom = null) : IPoolCommand;
+
+    /// <summary>
+    /// The manual circuit breaker: an operator pauses the pool at once (no new quotes or relays; in-flight transactions are
+    /// still watched and settled). Answered with the <see cref="PoolModeView"/>, or a refusal when the pool is disabled.
+    /// </summary>
+    public sealed record PausePool(ChainId ChainId, Meta Meta) : IPoolCommand;
+
+    /// <summary>
+    /// Lifts an operator's pause: the pool returns to the mode the pause interrupted (see <see cref="PoolState.Resume"/>).
+    /// Answered with the <see cref="PoolModeView"/>, or a refusal (a pause the pool set itself, or a disabled pool).
+    /// </summary>
+    public sealed record ResumePool(ChainId ChainId, Meta Meta) : IPoolCommand;
 
     /// <summary>
     /// The gas oracle's view of the chain at one tick (the market side of SAFE_MODE): the gas median and its trailing

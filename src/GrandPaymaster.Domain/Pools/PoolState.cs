@@ -416,14 +416,16 @@ public sealed partial record PoolState(
     }
 
     /// <summary>
-    /// An operator's mode change. Resuming an automatic pause by hand is allowed; the pool may pause again by itself.
-    /// The change is stamped with the pool's own clock (<paramref name="now"/>), so every mode of one pool is ordered
-    /// by one clock wherever the operator's request came in.
+    /// A mode set from outside: the timelock's <c>chain.disable</c> / <c>chain.enable</c> (with
+    /// <see cref="SetPoolMode.OnlyFrom"/>, so an enable lifts a disable and nothing else). Operators pause and resume with
+    /// <see cref="Pause"/> and <see cref="Resume"/>. The change is stamped with the pool's own clock (<paramref name="now"/>),
+    /// so every mode of one pool is ordered by one clock wherever the request came in.
     /// </summary>
     public PoolStep SetMode(SetPoolMode command, DateTimeOffset now)
     {
         var cause = command.Mode == PoolMode.Paused ? PauseCause.Manual : PauseCause.None;
         if (Mode.Mode == command.Mode && Mode.Cause == cause) return Nothing;
+        if (command.OnlyFrom is { } expected && Mode.Mode != expected) return Nothing;
         return Step([new PoolModeChanged(ChainId, command.Mode, cause, command.Meta with { At = now })]);
     }
 
@@ -482,7 +484,11 @@ public sealed partial record PoolState(
         TxDropped e => Release(e.QuoteId, e.Reason).WithOutcome(false, e.Meta.At),
         SettlementsAcknowledged e => e.QuoteIds.Aggregate(this, (s, q) => s.Txs.TryGetValue(q, out var t) && t.Confirmed is { } c ? s.RememberSettled(q, c.TxHash) : s),
         RelayRefused e => Release(e.QuoteId, e.Reason) with { Waiting = Waiting.Remove(e.QuoteId), QueuedForSlot = QueuedForSlot.Remove(e.QuoteId) },
-        PoolModeChanged e => this with { Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null },
+        PoolModeChanged e => this with
+        {
+            Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null,
+            ModeBeforePause = e is { Mode: PoolMode.Paused, Cause: PauseCause.Manual } ? (IsManuallyPaused ? ModeBeforePause : Mode) : null,
+        },
         NonceGapFound e => e.Nonces.Aggregate(this, (s, n) => s.FreeNonce(e.Wallet, n, e.Meta.At)),
         GapFillSubmitted e => UseNonce(e.Wallet, e.Nonce) with { GapFills = GapFills.SetItem(GapKey(e.Wallet, e.Nonce), new GapFill(e.Wallet, e.Nonce, e.Attempt)) },
         GapFilled e => this with { GapFills = GapFills.Remove(GapKey(e.Wallet, e.Nonce)) },
@@ -505,7 +511,7 @@ public sealed partial record PoolState(
     /// from once both have read the chain's nonces (a resync may raise <see cref="WalletNonces.Next"/> without an event).
     /// </summary>
     public bool Equals(PoolState? other) =>
-        other is not null && ChainId == other.ChainId && Mode == other.Mode && Workers.SequenceEqual(other.Workers)
+        other is not null && ChainId == other.ChainId && Mode == other.Mode && ModeBeforePause == other.ModeBeforePause && Workers.SequenceEqual(other.Workers)
         && Same(Txs, other.Txs, TxEquals) && Same(Released, other.Released, string.Equals) && ReleasedOrder.SequenceEqual(other.ReleasedOrder)
         && Same(Settled, other.Settled, string.Equals) && SettledOrder.SequenceEqual(other.SettledOrder)
         && Wallets.Keys.Union(other.Wallets.Keys).All(w => NoncesOf(w).Next == other.NoncesOf(w).Next && NoncesOf(w).Free.SequenceEqual(other.NoncesOf(w).Free))

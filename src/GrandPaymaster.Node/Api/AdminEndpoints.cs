@@ -32,6 +32,8 @@ public static class AdminEndpoints
         admin.MapMarketAdmin();
         admin.MapAuditAdmin();
         admin.MapAlertAdmin();
+        admin.MapTimelockAdmin();
+        admin.MapClusterAdmin();
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext http, IRequiredActor<DappRegion> dapps, TimeProvider clock,

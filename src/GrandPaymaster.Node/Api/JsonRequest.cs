@@ -20,6 +20,10 @@ public sealed class JsonRequest
 
     private JsonRequest(JsonElement root) => _root = root;
 
+    /// <summary>A nested object of a body (a timelocked change's <c>params</c>), read with the same checks.</summary>
+    public static JsonRequest Of(JsonElement obj) =>
+        obj.ValueKind == JsonValueKind.Object ? new JsonRequest(obj) : throw new ArgumentException("Not a JSON object.", nameof(obj));
+
     public bool IsValid => _errors.Count == 0;
 
     public IReadOnlyDictionary<string, string[]> Errors => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());

@@ -70,10 +70,12 @@ public static class PolicyEndpoints
 
     /// <summary>
     /// <c>{limits?, allowedChains? (null: all), allowedTargets? (null: any), surchargeBps?, quotesPerSecond?, reason}</c>: replaces the
-    /// operator's policy; a field left out keeps no limit (limits, lists) or the current value (surcharge, rate).
+    /// operator's policy; a field left out keeps no limit (limits, lists) or the current value (surcharge, rate). The surcharge is a
+    /// timelocked change (<c>dapp.surcharge</c>): a <c>surchargeBps</c> other than the current one is refused whole with 403
+    /// <c>timelock_required</c> (journaled); the same value, or none, lets the rest of the policy apply at once.
     /// </summary>
     private static async Task<IResult> PutAsync(HttpContext http, string dappId, IRequiredActor<DappRegion> dapps,
-        TimeProvider clock, DappDirectory directory)
+        TimeProvider clock, DappDirectory directory, IOperatorRegistry registry)
     {
         if (!DappId.TryParse(dappId, out var id)) return AdminEndpoints.NotFound(dappId);
         var (body, problem) = await JsonRequest.ReadAsync(http);
@@ -92,10 +94,16 @@ public static class PolicyEndpoints
         var region = await dapps.GetAsync(http.RequestAborted);
         var (current, missing) = await EdgeAsk.AskAsync<PolicyView>(region, new GetPolicy(id, null), Timeout, http.RequestAborted);
         if (missing is not null) return missing;
+        if (surcharge is { } wanted && wanted != current!.Surcharge.Value)
+        {
+            await registry.RecordActionAsync("timelock.bypass-refused", $"dapp.surcharge {id}",
+                http.OperatorMeta($"direct surcharge change {current.Surcharge.Value} → {wanted} bps refused: {reason}", clock), http.RequestAborted);
+            return PoolAdminEndpoints.TimelockRequired("dapp.surcharge", $"the surcharge of dApp {id}");
+        }
+
         var policy = new DappPolicy(limits!, chains?.ToImmutableSortedSet(), targets?.ToImmutableHashSet(), rate ?? current!.Policy.QuotesPerSecond);
         var meta = http.OperatorMeta(reason!, clock);
-        var (set, refused) = await EdgeAsk.AskAsync<PolicyView>(region, new SetPolicy(id, policy, surcharge is { } s ? new Bps(s) : current!.Surcharge, meta),
-            Timeout, http.RequestAborted);
+        var (set, refused) = await EdgeAsk.AskAsync<PolicyView>(region, new SetPolicy(id, policy, current!.Surcharge, meta), Timeout, http.RequestAborted);
         if (refused is not null) return refused;
         directory.Update(id, e => e with { QuotesPerSecond = policy.QuotesPerSecond is > 0 and var r ? r : null });
         return Results.Json(Json(set!));

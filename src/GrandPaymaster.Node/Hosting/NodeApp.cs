@@ -16,6 +16,8 @@ using GrandPaymaster.Node.Api;
 using GrandPaymaster.Node.Market;
 using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Node.Health;
+using GrandPaymaster.Actors.Timelock;
+using GrandPaymaster.Node.Timelock;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Prometheus;
@@ -51,6 +53,7 @@ public static class NodeApp
         builder.Services.AddSingleton(sp => new ChainRpcDirectory(gpm.EffectiveChains,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(Microsoft.Extensions.Options.Options.DefaultName), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<PoolModeDirectory>();
+        builder.Services.AddTimelockedChanges(builder.Configuration);
         builder.Services.AddSingleton<IWalletKeys>(new DevWalletKeys(gpm.Wallets.DevSeed, gpm.Wallets.WorkersPerChain));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -261,6 +264,7 @@ public static class NodeApp
             }, modes, services.GetRequiredService<DenylistBoard>())
             .AddDappDirectory(services.GetRequiredService<DappDirectory>())
             .AddAudit(gpm.Persistence.DataDirectory, services.GetRequiredService<IConfiguration>()["Gpm:Audit:KeyFile"])
+            .AddTimelock(services.GetRequiredService<Domain.Timelock.TimelockPolicy>(), clock)
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).

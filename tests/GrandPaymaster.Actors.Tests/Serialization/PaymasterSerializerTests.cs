@@ -12,6 +12,7 @@ using GrandPaymaster.Domain.Operators;
 using GrandPaymaster.Domain.Fees;
 using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Domain.Pools;
+using GrandPaymaster.Domain.Timelock;
 using System.Numerics;
 
 namespace GrandPaymaster.Actors.Tests.Serialization;
@@ -65,6 +66,14 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     private static readonly Domain.Alerts.Alert SampleAlert = new("alert-7", Domain.Alerts.AlertKinds.SafeMode, Domain.Alerts.AlertSeverity.Critical, "chain 31337",
         "SAFE_MODE: gas spike", SampleMeta.At, SampleMeta.At.AddMinutes(3), 4, Domain.Alerts.AlertState.Acknowledged, "operator:alice", SampleMeta.At.AddMinutes(1),
         TriggerPaged: true);
+    private static readonly TimelockChange SampleChange = new("tl-1", "chain.disable", """{"chainId":31337}""", "chain 31337", "maintenance", "operator:alice",
+        SampleMeta.At, SampleMeta.At.AddHours(24), SampleMeta.At.AddDays(8));
+
+    private static readonly TimelockChange SampleExecutedChange = SampleChange with
+    {
+        Id = "tl-2", Status = TimelockStatus.Executed, ExecutedBy = "operator:carol", ExecutedAt = SampleMeta.At.AddHours(25), Result = "done", FailedAttempts = 1,
+        LastError = "timeout",
+    };
 
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
     public static readonly TheoryData<object> Samples =
@@ -180,6 +189,23 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new DenylistProtocol.RemoveEntry(DenylistKind.Target, Wallet.Value, SampleMeta),
         DenylistProtocol.GetEntries.Instance,
         new GrandPaymaster.Actors.Dapps.DirectoryEntry(Dapp, "hash", true, 40, 7),
+        new PoolCommands.PausePool(Chain, SampleMeta),
+        new PoolCommands.ResumePool(Chain, SampleMeta),
+        new TimelockProtocol.ScheduleChange("chain.disable", """{"chainId":31337}""", "chain 31337", SampleMeta),
+        new TimelockProtocol.CancelChange("tl-1", SampleMeta),
+        new TimelockProtocol.ClaimExecution("tl-1", SampleMeta),
+        new TimelockProtocol.CompleteExecution("tl-1", "the pool of chain 31337 is disabled", SampleMeta),
+        new TimelockProtocol.FailExecution("tl-1", "the pool did not answer", SampleMeta),
+        new TimelockProtocol.GetChanges(TimelockStatus.Executed),
+        new TimelockProtocol.Changes([SampleChange, SampleExecutedChange]),
+        new TimelockProtocol.Refused(TimelockCodes.NotReady, "too early", SampleMeta.At.AddHours(24)),
+        SampleExecutedChange,
+        new TimelockProtocol.ChangeScheduled(SampleChange, SampleMeta),
+        new TimelockProtocol.ChangeCancelled("tl-1", SampleMeta),
+        new TimelockProtocol.ChangeExecuted("tl-1", "chain.disable", "operator:alice", "the pool of chain 31337 is disabled", SampleMeta),
+        new TimelockProtocol.ExecutionFailed("tl-1", "the pool did not answer", SampleMeta),
+        new TimelockProtocol.ChangeExpired("tl-1", SampleMeta),
+        SampleTimelockState(),
         new DenylistProtocol.Entries([SampleDenied]),
         SampleDenied,
         new DenylistProtocol.EntryAdded(SampleDenied, SampleMeta),
@@ -199,6 +225,15 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         },
     ];
 
+    /// <summary>A timelock with a scheduled, a cancelled and an executed change.</summary>
+    private static TimelockState SampleTimelockState() => TimelockState.Empty
+        .Apply(new TimelockProtocol.ChangeScheduled(SampleChange, SampleMeta))
+        .Apply(new TimelockProtocol.ChangeScheduled(SampleChange with { Id = "tl-2" }, SampleMeta))
+        .Apply(new TimelockProtocol.ChangeScheduled(SampleChange with { Id = "tl-3", Kind = "dapp.surcharge" }, SampleMeta))
+        .Apply(new TimelockProtocol.ChangeCancelled("tl-2", SampleMeta))
+        .Apply(new TimelockProtocol.ExecutionFailed("tl-3", "timeout", SampleMeta))
+        .Apply(new TimelockProtocol.ChangeExecuted("tl-3", "dapp.surcharge", "operator:alice", "done", SampleMeta));
+
     /// <summary>A pool with a worker, a pending transaction with a speed-up, a confirmed one, a release, free nonces and a gap fill.</summary>
     private static PoolState SamplePoolState()
     {
@@ -210,7 +245,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
             .Apply(Submitted with { QuoteId = QuoteId.New(Dapp), Nonce = 9, TxHash = "0x456" })
             .Apply(new PoolEvents.NonceGapFound(Chain, Wallet, [3], SampleMeta))
             .Apply(new PoolEvents.GapFillSubmitted(Chain, Wallet, 2, SpeedUp with { TxHash = "0x789", Kind = AttemptKind.GapFill }, SampleMeta))
-            .Apply(new PoolEvents.PoolModeChanged(Chain, PoolMode.Paused, PauseCause.Auto, SampleMeta));
+            .Apply(new PoolEvents.PoolModeChanged(Chain, PoolMode.Paused, PauseCause.Auto, SampleMeta))
+            .Apply(new PoolEvents.PoolModeChanged(Chain, PoolMode.Paused, PauseCause.Manual, SampleMeta)); // remembers the pool's own pause
         return state.Apply(new PoolEvents.TxBroadcastFailed(Chain, state.Txs.Keys.Single(q => state.Txs[q].Nonce == 9), "0x456", Wallet, 9, "refused", SampleMeta));
     }
 
