@@ -114,7 +114,7 @@ public sealed class EndToEndTests(RunningNode node) : IClassFixture<RunningNode>
         Assert.Equal("normal", resumed.Json.GetProperty("mode").GetString());
         Assert.Equal("normal", Pool(await GpmAsync("pool", "list", "--json"), 31337).GetProperty("mode").GetString());
 
-        var trail = await GpmAsync("audit", "tail", "--actor", $"operator:{RunningNode.AdminId}", "--limit", "1000", "--json");
+        var trail = await GpmAsync("audit", "tail", "--actor", $"operator:{RunningNode.AdminId}", "--limit", "500", "--json");
         Ok(trail);
         var reasons = trail.Json.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("reason").GetString()).ToArray();
         Assert.Contains("e2e: planned maintenance", reasons);
