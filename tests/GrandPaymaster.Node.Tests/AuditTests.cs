@@ -49,12 +49,14 @@ public sealed class AuditTests : SingleChain
         Execute(copies[4], $"DELETE FROM journal WHERE persistence_id = '{second}' AND sequence_number >= 3");
 
         var answers = new List<JsonElement>();
+        var gpm = new List<(int Exit, string Out)>();
         try
         {
             foreach (var copy in copies)
             {
                 await using var node = await AuditNode.StartAsync(copy, Chains);
                 answers.Add(await VerifyAsync(node.Client));
+                gpm.Add(await GpmVerifyAsync(node.Client));
             }
         }
         finally
@@ -71,6 +73,30 @@ public sealed class AuditTests : SingleChain
         Assert.Equal((first, 2L, "missing"), FirstBad(answers[2]));
         Assert.Equal((first, 2L, "reordered"), FirstBad(answers[3]));
         Assert.Equal((second, 3L, "truncated"), FirstBad(answers[4]));
+        // gpm audit verify, as an operator runs it: exit 0 on the untouched copy, 4 naming the same first bad event on the others.
+        Assert.Equal(0, gpm[0].Exit);
+        Assert.Contains("Audit log intact", gpm[0].Out);
+        foreach (var (answer, (exit, output)) in answers.Skip(1).Zip(gpm.Skip(1)))
+        {
+            var (pid, seq, _) = FirstBad(answer);
+            Assert.Equal(4, exit);
+            Assert.Contains($"TAMPERED: {pid} #{seq}", output);
+        }
+    }
+
+    /// <summary>Runs <c>gpm audit verify</c> (its real entry point, in this process) against the node.</summary>
+    private static async Task<(int Exit, string Out)> GpmVerifyAsync(PaymasterClient client)
+    {
+        var output = new StringWriter();
+        var env = new GrandPaymaster.Cli.CliEnvironment
+        {
+            Out = output,
+            Error = output,
+            Variables = new Dictionary<string, string> { ["GPM_URL"] = client.Http.BaseAddress!.ToString(), ["GPM_TOKEN"] = client.OperatorToken },
+            HomeDirectory = Path.Combine(Path.GetTempPath(), "gpm-no-home"),
+        };
+        var exit = await GrandPaymaster.Cli.GpmApp.RunAsync(["audit", "verify"], env);
+        return (exit, output.ToString());
     }
 
     [Fact]
