@@ -63,6 +63,9 @@ if ($Target -eq 'gpm') {
         dotnet build (Join-Path $cliDir 'GrandPaymaster.Cli.csproj') -c $configuration -nologo -v:quiet | Write-Host
         if ($LASTEXITCODE) { throw 'build failed' }
     }
+    # On the devnet of `run`, the first admin's token is in data/operator.token: used when GPM_TOKEN is unset.
+    $devToken = Join-Path $root 'data/operator.token'
+    if (-not $env:GPM_TOKEN -and (Test-Path $devToken)) { $env:GPM_TOKEN = (Get-Content -Raw $devToken).Trim() }
     dotnet $gpmDll @Rest
     exit $LASTEXITCODE
 }

@@ -131,6 +131,11 @@ case "${1:-}" in
         -newer "$gpm_dll" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
       dotnet build "$root/src/GrandPaymaster.Cli/GrandPaymaster.Cli.csproj" -c "$configuration" -nologo -v:quiet >&2
     fi
+    # On the devnet of `scripts/build.sh run`, the first admin's token is in data/operator.token: used when nothing else names one.
+    if [[ -z "${GPM_TOKEN:-}" && -s "$root/data/operator.token" ]]; then
+      GPM_TOKEN="$(cat "$root/data/operator.token")"
+      export GPM_TOKEN
+    fi
     cd "$caller_dir"
     exec dotnet "$gpm_dll" "${@:2}"
     ;;
