@@ -95,6 +95,8 @@ public sealed class AdminExposureTests : IAsyncLifetime
         await app.StartAsync();
         using var dapps = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{dappPort}") };
         using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); (await admin.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline;)
+            await Task.Delay(200);
 
         using (var onDappAddress = await dapps.PostAsync("/admin/v1/operators", null))
             Assert.Equal(HttpStatusCode.NotFound, onDappAddress.StatusCode);
@@ -114,6 +116,35 @@ public sealed class AdminExposureTests : IAsyncLifetime
         using (var dappRoute = await dapps.GetAsync("/v1/balances")) Assert.Equal(HttpStatusCode.Unauthorized, dappRoute.StatusCode);
         using (var live = await admin.GetAsync("/health/live")) Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         using (var live = await dapps.GetAsync("/health/live")) Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_flood_of_unknown_tokens_spends_the_ip_budget_without_asking_the_registry_and_a_known_operator_is_still_served()
+    {
+        var port = DevnetChainSpec.FreeLoopbackPort();
+        await using var app = NodeApp.Build(Arguments($"http://127.0.0.1:{port}", $"--Gpm:Admin:BootstrapToken={PaymasterClient.BootstrapToken}",
+            "--Gpm:Policy:Hocon=gpm.policy.unauthenticated { per-second = 0.2, burst = 4 }").ToArray());
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var admin = new PaymasterClient(http, await PaymasterClient.FirstAdminAsync(http, _dataDirectory));
+        using (var me = await admin.SendAsync(HttpMethod.Get, "/admin/v1/operators/me", null, bearer: admin.OperatorToken))
+            await PaymasterClient.ExpectAsync(me, HttpStatusCode.OK);
+
+        var answers = new List<(HttpStatusCode, string)>();
+        for (var i = 0; i < 8; i++)
+        {
+            using var guess = await admin.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: "gpmo_guess" + i);
+            var code = System.Text.Json.JsonDocument.Parse(await guess.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetString()!;
+            answers.Add((guess.StatusCode, code));
+        }
+
+        // Two of the four tokens went to the bootstrap and the admin's first request; then two guesses are asked, the rest refused unasked.
+        Assert.Equal([(HttpStatusCode.Unauthorized, "unauthorized"), (HttpStatusCode.Unauthorized, "unauthorized")], answers.Take(2));
+        Assert.All(answers.Skip(2), a => Assert.Equal((HttpStatusCode.TooManyRequests, "throttled"), a));
+        // The admin's token is remembered by this node: the flood does not lock the operator out.
+        using (var pools = await admin.SendAsync(HttpMethod.Get, "/admin/v1/pools", null, bearer: admin.OperatorToken))
+            await PaymasterClient.ExpectAsync(pools, HttpStatusCode.OK);
         await app.StopAsync();
     }
 }

@@ -70,6 +70,48 @@ public sealed class OperatorApiTests(NodeFixture fixture)
         Assert.Equal(0, fixture.Node.Journal.RowsMentioning("operators.evt.created", $"\"{id}\""));
     }
 
+    [Fact]
+    public async Task A_dapp_scoped_operator_touches_no_chain_and_a_chain_scoped_one_no_dapp()
+    {
+        var (dappId, _) = await Client.RegisterDappAsync("scoped");
+        var id = "s-" + Guid.NewGuid().ToString("N")[..8];
+        var (_, created) = await AdminAsync(HttpMethod.Post, "/admin/v1/operators", new { id, roles = new[] { "operator" }, scope = new { dapps = new[] { dappId } }, reason = "dApp desk" });
+        var dappDesk = created.GetProperty("token").GetString()!;
+        var (_, chainCreated) = await AdminAsync(HttpMethod.Post, "/admin/v1/operators",
+            new { id = id + "c", roles = new[] { "operator" }, scope = new { chains = new[] { 31337 } }, reason = "chain desk" });
+        var chainDesk = chainCreated.GetProperty("token").GetString()!;
+
+        var (pause, refused) = await AdminAsync(HttpMethod.Post, "/admin/v1/pools/31337/pause", new { reason = "not mine" }, dappDesk);
+        var (freeze, refusedToo) = await AdminAsync(HttpMethod.Post, $"/admin/v1/dapps/{dappId}/freeze", new { reason = "not mine" }, chainDesk);
+        var (own, _) = await AdminAsync(HttpMethod.Get, $"/admin/v1/dapps/{dappId}/policy", token: dappDesk);
+        var (empty, _) = await AdminAsync(HttpMethod.Post, "/admin/v1/operators", new { id = id + "e", roles = new[] { "viewer" }, scope = new { }, reason = "x" });
+
+        Assert.Equal((HttpStatusCode.Forbidden, "out_of_scope"), (pause, Code(refused)));
+        Assert.Equal((HttpStatusCode.Forbidden, "out_of_scope"), (freeze, Code(refusedToo)));
+        Assert.Equal(HttpStatusCode.OK, own);
+        Assert.Equal(HttpStatusCode.BadRequest, empty);
+    }
+
+    [Fact]
+    public async Task A_new_token_replaces_the_old_one_at_once_and_the_bootstrap_id_is_reserved()
+    {
+        var id = "r-" + Guid.NewGuid().ToString("N")[..8];
+        var (_, created) = await AdminAsync(HttpMethod.Post, "/admin/v1/operators", new { id, roles = new[] { "viewer" }, reason = "rota" });
+        var old = created.GetProperty("token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Get, "/admin/v1/operators/me", token: old)).Status);
+
+        var (rotated, body) = await AdminAsync(HttpMethod.Post, $"/admin/v1/operators/{id}/token", new { expiresInDays = 30, reason = "laptop lost" });
+        var fresh = body.GetProperty("token").GetString()!;
+        var (oldStatus, oldProblem) = await AdminAsync(HttpMethod.Get, "/admin/v1/operators/me", token: old);
+        var (reserved, _) = await AdminAsync(HttpMethod.Post, "/admin/v1/operators", new { id = "bootstrap", roles = new[] { "viewer" }, reason = "x" });
+
+        Assert.Equal(HttpStatusCode.OK, rotated);
+        Assert.Equal((HttpStatusCode.Unauthorized, "unauthorized"), (oldStatus, Code(oldProblem)));
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Get, "/admin/v1/operators/me", token: fresh)).Status);
+        Assert.Equal(1, fixture.Node.Journal.RowsMentioning("operators.evt.token-rotated", $"\"{id}\"", "laptop lost"));
+        Assert.Equal(HttpStatusCode.BadRequest, reserved);
+    }
+
     [Theory]
     [InlineData("{\"id\":\"Bad Id\",\"roles\":[\"viewer\"],\"reason\":\"x\"}")]
     [InlineData("{\"id\":\"ok\",\"roles\":[],\"reason\":\"x\"}")]

@@ -275,7 +275,9 @@ public sealed class TimelockTests : SingleChain
 
         private sealed class Recorder(RecordingOperators owner, IOperatorRegistry inner) : IOperatorRegistry
         {
-            public Task<OperatorAuthentication> AuthenticateAsync(string token, CancellationToken ct) => inner.AuthenticateAsync(token, ct);
+            public Task<OperatorAuthentication> AuthenticateAsync(string token, System.Net.IPAddress? from, CancellationToken ct) => inner.AuthenticateAsync(token, from, ct);
+
+            public void Forget() => inner.Forget();
 
             public Task<bool> RecordRefusalAsync(string operatorId, string method, string route, string code, string detail, string correlationId, CancellationToken ct) =>
                 inner.RecordRefusalAsync(operatorId, method, route, code, detail, correlationId, ct);

@@ -12,9 +12,11 @@ namespace GrandPaymaster.Actors.Audit;
 /// What an operator asks of the audit log: <paramref name="Actor"/> (<c>Meta.Actor</c> prefix, e.g. <c>operator:</c>),
 /// <paramref name="Entity"/> (persistence id or its prefix, e.g. <c>dapp-</c>), <paramref name="Type"/> (manifest or its prefix, e.g.
 /// <c>pool.evt.mode</c>), <paramref name="From"/>/<paramref name="To"/> (<c>Meta.At</c>, inclusive/exclusive), at most
-/// <paramref name="Limit"/> events after journal position <paramref name="After"/>.
+/// <paramref name="Limit"/> events after journal position <paramref name="After"/>; <paramref name="Visible"/> (null: all) says which
+/// persistence ids the asking operator may read (a scoped operator's chains and dApps).
 /// </summary>
-public sealed record AuditFilter(string? Actor, string? Entity, string? Type, DateTimeOffset? From, DateTimeOffset? To, int Limit, long After);
+public sealed record AuditFilter(string? Actor, string? Entity, string? Type, DateTimeOffset? From, DateTimeOffset? To, int Limit, long After,
+    Func<string, bool>? Visible = null);
 
 /// <summary>One audited event: where it is, who/when/why (its <c>Meta</c>), its chain link (null for a pre-chain row) and its stored JSON.</summary>
 public sealed record AuditRecord(long Position, string PersistenceId, long SequenceNr, string Type, DateTimeOffset? At, string? Actor, string? Reason,
@@ -55,6 +57,7 @@ public static class AuditQuery
     private static AuditRecord? Match(EventEnvelope envelope, AuditFilter filter, long position)
     {
         if (filter.Entity is { } entity && !envelope.PersistenceId.StartsWith(entity, StringComparison.Ordinal)) return null;
+        if (filter.Visible is { } visible && !visible(envelope.PersistenceId)) return null;
         string type;
         byte[] payload;
         ChainedEvent? chained = envelope.Event as ChainedEvent;

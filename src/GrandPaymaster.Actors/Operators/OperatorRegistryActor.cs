@@ -39,6 +39,7 @@ public sealed class OperatorRegistryActor : AuditedPersistentActor
         Command<CreateOperator>(c => Decide(_state.Decide(c)));
         Command<GrantRoles>(c => Decide(_state.Decide(c)));
         Command<RevokeOperator>(c => Decide(_state.Decide(c)));
+        Command<RotateToken>(c => Decide(_state.Decide(c)));
         Command<RecordRefusal>(c => PersistThenAnswer(new AccessRefused(c.OperatorId, c.Method, c.Route, c.Code, c.Detail, c.Meta), Recorded.Instance));
         Command<RecordAction>(c => PersistThenAnswer(new OperatorActed(c.Action, c.Subject, c.Meta), Recorded.Instance));
         Command<SaveSnapshotSuccess>(_ => { });

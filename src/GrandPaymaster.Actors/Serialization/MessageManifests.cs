@@ -113,6 +113,8 @@ public static class MessageManifests
         ("operators.evt.revoked", typeof(OperatorProtocol.OperatorRevoked)),
         ("operators.evt.access-refused", typeof(OperatorProtocol.AccessRefused)),
         ("operators.evt.acted", typeof(OperatorProtocol.OperatorActed)),
+        ("operators.cmd.rotate-token", typeof(OperatorProtocol.RotateToken)),
+        ("operators.evt.token-rotated", typeof(OperatorProtocol.TokenRotated)),
         // Audit hash chain (issue 10): a chained event or snapshot (Audit/ChainedEvent.cs) has no manifest of its own: its row keeps
         // the inner message's manifest above, and ChainEnvelope tells the envelope's bytes from a plain (pre-chain) row.
         // Alerts (issue 10, point 6)

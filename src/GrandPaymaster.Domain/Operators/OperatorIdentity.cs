@@ -3,8 +3,10 @@ using System.Collections.Immutable;
 namespace GrandPaymaster.Domain.Operators;
 
 /// <summary>
-/// Where an operator may act: the chains and dApps it was limited to (null: all). A scoped operator may use routes on a chain or
-/// dApp in its scope, and read-only routes without one; changes that are not about one chain or dApp need an unscoped operator.
+/// Where an operator may act: the chains and dApps it was limited to. Both null: everything. Once either is set the scope is
+/// limited, and a null one means none of that kind (a dApp-scoped operator touches no chain). A scoped operator may use routes on
+/// a chain or dApp in its scope, and read-only routes without one; changes that are not about one chain or dApp need an
+/// unscoped operator.
 /// </summary>
 public sealed record OperatorScope(ImmutableSortedSet<long>? Chains, ImmutableSortedSet<string>? Dapps)
 {
@@ -12,9 +14,9 @@ public sealed record OperatorScope(ImmutableSortedSet<long>? Chains, ImmutableSo
 
     public bool IsUnlimited => Chains is null && Dapps is null;
 
-    public bool CoversChain(long chainId) => Chains is null || Chains.Contains(chainId);
+    public bool CoversChain(long chainId) => IsUnlimited || Chains?.Contains(chainId) == true;
 
-    public bool CoversDapp(string dappId) => Dapps is null || Dapps.Contains(dappId);
+    public bool CoversDapp(string dappId) => IsUnlimited || Dapps?.Contains(dappId) == true;
 }
 
 /// <summary>An authenticated operator, as the admin API sees it for one request.</summary>

@@ -43,6 +43,9 @@ public static class OperatorProtocol
 
     public sealed record RevokeOperator(string Id, Meta Meta) : IOperatorCommand;
 
+    /// <summary>A new token (and expiry) for an active operator; the old token is refused from then on.</summary>
+    public sealed record RotateToken(string Id, string TokenHash, DateTimeOffset ExpiresAt, Meta Meta) : IOperatorCommand;
+
     /// <summary>The operator holding the token whose SHA-256 is <paramref name="TokenHash"/>; answered with <see cref="Authenticated"/>.</summary>
     public sealed record Authenticate(string TokenHash) : IOperatorCommand;
 
@@ -75,6 +78,8 @@ public static class OperatorProtocol
 
     public sealed record OperatorRevoked(string Id, Meta Meta) : IPaymasterMessage;
 
+    public sealed record TokenRotated(string Id, string TokenHash, DateTimeOffset ExpiresAt, Meta Meta) : IPaymasterMessage;
+
     public sealed record AccessRefused(string OperatorId, string Method, string Route, string Code, string Detail, Meta Meta) : IPaymasterMessage;
 
     public sealed record OperatorActed(string Action, string Subject, Meta Meta) : IPaymasterMessage;
@@ -99,7 +104,10 @@ public sealed record OperatorRegistryState(ImmutableDictionary<string, OperatorR
     public static readonly OperatorRegistryState Empty =
         new(ImmutableDictionary<string, OperatorRecord>.Empty, ImmutableDictionary<string, string>.Empty, false);
 
-    public static bool IsValidId(string? id) => id is not null && IdPattern.IsMatch(id);
+    /// <summary>The id the bootstrap token acts as in events; no operator may take it.</summary>
+    public const string BootstrapId = "bootstrap";
+
+    public static bool IsValidId(string? id) => id is not null && IdPattern.IsMatch(id) && id != BootstrapId;
 
     /// <summary>Roles that only the timelock may grant (after the bootstrap's first admin).</summary>
     public static bool IsPrivileged(OperatorRole role) => role is OperatorRole.Admin or OperatorRole.Approver;
@@ -108,7 +116,7 @@ public sealed record OperatorRegistryState(ImmutableDictionary<string, OperatorR
 
     public (OperatorProtocol.OperatorAnswer Reply, IPaymasterMessage? Event) Decide(OperatorProtocol.CreateOperator command)
     {
-        if (!IsValidId(command.Id)) return Refuse(RejectionCodes.InvalidRequest, "The operator id must be 1–64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit.");
+        if (!IsValidId(command.Id)) return Refuse(RejectionCodes.InvalidRequest, "The operator id must be 1–64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit, and not 'bootstrap'.");
         if (command.Roles.IsDefaultOrEmpty) return Refuse(RejectionCodes.InvalidRequest, "An operator needs at least one role.");
         if (command.ByBootstrap)
         {
@@ -149,6 +157,15 @@ public sealed record OperatorRegistryState(ImmutableDictionary<string, OperatorR
             new OperatorProtocol.OperatorRevoked(command.Id, command.Meta));
     }
 
+    public (OperatorProtocol.OperatorAnswer Reply, IPaymasterMessage? Event) Decide(OperatorProtocol.RotateToken command)
+    {
+        if (!ById.TryGetValue(command.Id, out var record) || !record.IsActiveAt(command.Meta.At))
+            return Refuse(OperatorNotFound, $"No active operator '{command.Id}' (a revoked or expired operator gets no new token; create another).");
+        if (IdByTokenHash.ContainsKey(command.TokenHash)) return Refuse(RejectionCodes.InvalidRequest, "That token is in use.");
+        return (new OperatorProtocol.OperatorAnswer(record with { TokenHash = command.TokenHash, ExpiresAt = command.ExpiresAt }, null),
+            new OperatorProtocol.TokenRotated(command.Id, command.TokenHash, command.ExpiresAt, command.Meta));
+    }
+
     public OperatorRegistryState Apply(IPaymasterMessage e) => e switch
     {
         OperatorProtocol.OperatorCreated created => this with
@@ -161,6 +178,11 @@ public sealed record OperatorRegistryState(ImmutableDictionary<string, OperatorR
         {
             ById = ById.SetItem(granted.Id, ById[granted.Id] with { Roles = granted.Roles }),
             AdminEverCreated = AdminEverCreated || granted.Roles.Contains(OperatorRole.Admin),
+        },
+        OperatorProtocol.TokenRotated rotated => this with
+        {
+            ById = ById.SetItem(rotated.Id, ById[rotated.Id] with { TokenHash = rotated.TokenHash, ExpiresAt = rotated.ExpiresAt }),
+            IdByTokenHash = IdByTokenHash.Remove(ById[rotated.Id].TokenHash).SetItem(rotated.TokenHash, rotated.Id),
         },
         OperatorProtocol.OperatorRevoked revoked => this with
         {

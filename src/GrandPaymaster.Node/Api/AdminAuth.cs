@@ -14,17 +14,23 @@ public sealed record RequiredRole(OperatorRole Role);
 public interface IOperatorRegistry
 {
     /// <summary>The operator whose token this is, or a refusal (<c>unauthorized</c>, <c>token_expired</c>, <c>token_revoked</c>).</summary>
-    Task<OperatorAuthentication> AuthenticateAsync(string token, CancellationToken ct);
+    Task<OperatorAuthentication> AuthenticateAsync(string token, System.Net.IPAddress? from, CancellationToken ct);
 
     /// <summary>Journals that an authenticated (or revoked / expired) operator was refused, and why; false when over the journaling rate.</summary>
     Task<bool> RecordRefusalAsync(string operatorId, string method, string route, string code, string detail, string correlationId, CancellationToken ct);
 
     /// <summary>Journals an operator's act that changes no entity of ours (e.g. <c>cluster.leave</c> of a member address).</summary>
     Task RecordActionAsync(string action, string subject, GrandPaymaster.Domain.Common.Meta meta, CancellationToken ct);
+
+    /// <summary>Forgets what this node remembers of tokens (after a revocation, a new token or a grant).</summary>
+    void Forget()
+    {
+    }
 }
 
 /// <summary>The answer of <see cref="IOperatorRegistry.AuthenticateAsync"/>: an operator, or a refusal code and the operator it names (if any).</summary>
-public sealed record OperatorAuthentication(OperatorIdentity? Operator, string? RefusalCode = null, string? RefusedOperatorId = null, string? Detail = null);
+public sealed record OperatorAuthentication(OperatorIdentity? Operator, string? RefusalCode = null, string? RefusedOperatorId = null, string? Detail = null,
+    int? RetryAfterSeconds = null);
 
 /// <summary>
 /// Authorisation of the admin API: each route declares its role with <see cref="RequireRole"/>; the filter authenticates the
@@ -55,12 +61,13 @@ public static class AdminAuth
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 512) return Unauthorized();
         var auth = http.RequestServices.GetRequiredService<IOperatorRegistry>();
-        var result = await auth.AuthenticateAsync(header["Bearer ".Length..], http.RequestAborted);
+        var result = await auth.AuthenticateAsync(header["Bearer ".Length..], http.Connection.RemoteIpAddress, http.RequestAborted);
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.Value ?? "";
         if (result.Operator is not { } who)
         {
-            if (result.RefusalCode == RegistryOperators.RegistryUnavailable)
-                return Problems.Of(StatusCodes.Status503ServiceUnavailable, result.RefusalCode, result.Detail!, retryAfterSeconds: 2);
+            if (result.RefusalCode is RegistryOperators.RegistryUnavailable or RejectionCodes.Overloaded or RejectionCodes.Throttled)
+                return Problems.Of(result.RefusalCode == RejectionCodes.Throttled ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable,
+                    result.RefusalCode, result.Detail!, retryAfterSeconds: result.RetryAfterSeconds);
             if (result.RefusalCode is null) return Unauthorized();
             var refusal = Problems.Of(StatusCodes.Status401Unauthorized, result.RefusalCode, result.Detail ?? "The token is not valid.");
             return result.RefusedOperatorId is not { } refused

@@ -25,6 +25,16 @@ public static class AuditEndpoints
     /// filtered as it streams (no index on these fields): a call reads at most <see cref="AuditQuery.MaxScan"/> rows, and
     /// <c>next</c> continues where it stopped, so a narrow filter over a long journal may answer with few events and a cursor.
     /// </summary>
+    /// <summary>
+    /// What a scoped operator may read: the journals of its chains' pools and its dApps, nothing else (operators, timelock, denylist
+    /// and alerts are everyone's business, so unscoped operators' only).
+    /// </summary>
+    private static Func<string, bool>? Visible(OperatorScope scope) => scope.IsUnlimited
+        ? null
+        : persistenceId => persistenceId.StartsWith("dapp-", StringComparison.Ordinal) ? scope.CoversDapp(persistenceId["dapp-".Length..])
+            : persistenceId.StartsWith("pool-", StringComparison.Ordinal) && long.TryParse(persistenceId["pool-".Length..], NumberStyles.None,
+                CultureInfo.InvariantCulture, out var chain) && scope.CoversChain(chain);
+
     private static async Task<IResult> QueryAsync(HttpContext http, ActorSystem system)
     {
         var query = http.Request.Query;
@@ -41,7 +51,8 @@ public static class AuditEndpoints
         if (from is not null && to is not null && to <= from) errors["to"] = ["must be after 'from'"];
         if (errors.Count > 0) return Problems.Invalid(errors);
 
-        var page = await AuditQuery.ReadAsync(system, new AuditFilter(actor, entity, type, from, to, (int)limit, after), http.RequestAborted);
+        var page = await AuditQuery.ReadAsync(system, new AuditFilter(actor, entity, type, from, to, (int)limit, after, Visible(http.Operator().Scope)),
+            http.RequestAborted);
         return Results.Json(new
         {
             events = page.Events.Select(e => new

@@ -30,6 +30,7 @@ public static class OperatorEndpoints
             scope = ScopeJson(http.Operator().Scope),
         })).RequireRole(OperatorRole.Viewer);
         admin.MapDelete("/operators/{operatorId}", RevokeAsync).RequireRole(OperatorRole.Admin);
+        admin.MapPost("/operators/{operatorId}/token", RotateTokenAsync).RequireRole(OperatorRole.Admin);
     }
 
     /// <summary><c>{id, roles, scope?: {chains?, dapps?}, expiresInDays? (1–365, default 90), reason}</c> → the operator and its token, once.</summary>
@@ -43,7 +44,7 @@ public static class OperatorEndpoints
         var scope = Scope(body);
         var days = body.Integer("expiresInDays", required: false, 1, MaxExpiryDays) ?? DefaultExpiryDays;
         var reason = body.String("reason", required: true, maxLength: 256);
-        if (id is not null && !OperatorRegistryState.IsValidId(id)) body.Error("id", "must be 1–64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
+        if (id is not null && !OperatorRegistryState.IsValidId(id)) body.Error("id", "must be 1–64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit (not \"bootstrap\")");
         if (!body.IsValid) return Problems.Invalid(body.Errors);
 
         var token = RegistryOperators.IssueToken();
@@ -70,14 +71,36 @@ public static class OperatorEndpoints
         return Results.Json(new { operators = list!.Items.Select(o => Json(o, now)) });
     }
 
-    private static async Task<IResult> RevokeAsync(HttpContext http, string operatorId, IRequiredActor<OperatorRegistrySingleton> registry, TimeProvider clock)
+    /// <summary><c>{expiresInDays? (1–365, default 90), reason}</c> → a new token for the operator, once; its old token is refused from then on.</summary>
+    private static async Task<IResult> RotateTokenAsync(HttpContext http, string operatorId, IRequiredActor<OperatorRegistrySingleton> registry,
+        IOperatorRegistry operators, TimeProvider clock)
+    {
+        var (body, problem) = await JsonRequest.ReadAsync(http);
+        if (problem is not null) return problem;
+        body!.Allow("expiresInDays", "reason");
+        var days = body.Integer("expiresInDays", required: false, 1, MaxExpiryDays) ?? DefaultExpiryDays;
+        var reason = body.String("reason", required: true, maxLength: 256);
+        if (!OperatorRegistryState.IsValidId(operatorId)) body.Error("operatorId", "not an operator id");
+        if (!body.IsValid) return Problems.Invalid(body.Errors);
+        var token = RegistryOperators.IssueToken();
+        var meta = http.OperatorMeta(reason!, clock);
+        var (answer, refused) = await AskAsync(http, registry, new RotateToken(operatorId, RegistryOperators.HashToken(token), meta.At.AddDays(days), meta));
+        if (refused is not null) return refused;
+        operators.Forget();
+        return Results.Json(new { id = answer!.Id, expiresAt = answer.ExpiresAt, token, note = "The token is shown once; store it now. The previous one no longer works." });
+    }
+
+    private static async Task<IResult> RevokeAsync(HttpContext http, string operatorId, IRequiredActor<OperatorRegistrySingleton> registry,
+        IOperatorRegistry operators, TimeProvider clock)
     {
         var errors = new Dictionary<string, string[]>();
         var reason = AdminEndpoints.QueryReason(http, errors);
         if (!OperatorRegistryState.IsValidId(operatorId)) errors["operatorId"] = ["not an operator id"];
         if (errors.Count > 0) return Problems.Invalid(errors);
         var (answer, refused) = await AskAsync(http, registry, new RevokeOperator(operatorId, http.OperatorMeta(reason, clock)));
-        return refused ?? Results.Json(Json(answer!, clock.GetUtcNow()));
+        if (refused is not null) return refused;
+        operators.Forget();
+        return Results.Json(Json(answer!, clock.GetUtcNow()));
     }
 
     /// <summary>Adds roles to an operator: what an executed <c>operator.grant</c> change does.</summary>
@@ -130,7 +153,7 @@ public static class OperatorEndpoints
         return roles.Distinct().Order().ToImmutableArray();
     }
 
-    /// <summary>The <c>scope</c> field: absent or null for everything, else <c>{chains?: [id], dapps?: [id]}</c>.</summary>
+    /// <summary>The <c>scope</c> field: absent or null for everything, else <c>{chains?: [id], dapps?: [id]}</c> naming at least one (a kind left out: none of it).</summary>
     private static OperatorScope? Scope(JsonRequest body)
     {
         if (body.Element("scope") is not { } scope || scope.ValueKind == JsonValueKind.Null) return OperatorScope.Everything;
@@ -168,6 +191,7 @@ public static class OperatorEndpoints
             }
         }
 
+        if (chains is null && dapps is null) body.Error("scope", "must name chains and/or dapps (null or no scope: everything)");
         return new OperatorScope(chains, dapps);
     }
 }

@@ -4,7 +4,10 @@ using System.Text;
 using Akka.Actor;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Operators;
+using System.Net;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Dapps;
+using GrandPaymaster.Node.Policy;
 using GrandPaymaster.Domain.Operators;
 using Microsoft.Extensions.Options;
 using static GrandPaymaster.Domain.Operators.OperatorProtocol;
@@ -28,12 +31,23 @@ public sealed class AdminOptions
 /// needed) and looked up in the registry; the configured bootstrap token is compared in constant time and only answers while
 /// no admin exists. Refusals of a known operator are journaled, at most <see cref="RefusalsJournaledPerMinute"/> a minute per
 /// operator (beyond that the request is answered <c>throttled</c>, unjournaled, so a stolen token cannot flood the journal).
+/// <para>
+/// Outsiders cannot make the singleton's mailbox their queue (DESIGN.md §9): a token that authenticated is remembered here for
+/// <see cref="RememberFor"/> (bounded by the operators; a revocation or new token through this node forgets at once, elsewhere
+/// within that time), and only a token not remembered asks the registry — charged to the client IP's budget (the dApp API's
+/// kind of bucket) and at most <see cref="MaxAsksInFlight"/> at a time, beyond which the answer is <c>throttled</c> or
+/// <c>overloaded</c> without any actor message.
+/// </para>
 /// </summary>
-public sealed class RegistryOperators(IRequiredActor<OperatorRegistrySingleton> registry, IOptions<AdminOptions> options, TimeProvider clock)
+public sealed class RegistryOperators(IRequiredActor<OperatorRegistrySingleton> registry, IOptions<AdminOptions> options, TimeProvider clock, IpBudget budget)
     : IOperatorRegistry
 {
     public const int RefusalsJournaledPerMinute = 60;
-    public const string BootstrapId = "bootstrap";
+    public const int MaxAsksInFlight = 32;
+    public static readonly TimeSpan RememberFor = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, (OperatorRecord Record, long At)> _remembered = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _asks = new(MaxAsksInFlight);
+    public const string BootstrapId = OperatorRegistryState.BootstrapId;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, (long Minute, int Count)> _refusals = new(StringComparer.Ordinal);
 
@@ -42,31 +56,55 @@ public sealed class RegistryOperators(IRequiredActor<OperatorRegistrySingleton> 
     /// <summary>A new operator token: 256 random bits, URL-safe, with a prefix that secret scanners can find.</summary>
     public static string IssueToken() => "gpmo_" + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
-    public async Task<OperatorAuthentication> AuthenticateAsync(string token, CancellationToken ct)
+    public async Task<OperatorAuthentication> AuthenticateAsync(string token, IPAddress? from, CancellationToken ct)
     {
+        var hash = HashToken(token);
+        if (_remembered.TryGetValue(hash, out var known) && clock.GetElapsedTime(known.At) < RememberFor) return Identify(known.Record);
+        var (allowed, retryAfter) = budget.TryTake(from);
+        if (!allowed)
+            return new OperatorAuthentication(null, RejectionCodes.Throttled, Detail: "Too many requests with unknown operator tokens from this address.",
+                RetryAfterSeconds: retryAfter);
+        if (!await _asks.WaitAsync(0, ct))
+            return new OperatorAuthentication(null, RejectionCodes.Overloaded, Detail: "The operator registry is busy; retry in a second.", RetryAfterSeconds: 1);
         Authenticated answer;
         try
         {
-            answer = await (await registry.GetAsync(ct)).Ask<Authenticated>(new Authenticate(HashToken(token)), Timeout, ct);
+            answer = await (await registry.GetAsync(ct)).Ask<Authenticated>(new Authenticate(hash), Timeout, ct);
         }
         catch (AskTimeoutException)
         {
-            return new OperatorAuthentication(null, RegistryUnavailable, Detail: "The operator registry did not answer; try again.");
+            return new OperatorAuthentication(null, RegistryUnavailable, Detail: "The operator registry did not answer; try again.", RetryAfterSeconds: 2);
+        }
+        finally
+        {
+            _asks.Release();
         }
 
-        var now = clock.GetUtcNow();
         if (answer.Operator is { } record)
-            return record switch
+        {
+            if (record.IsActiveAt(clock.GetUtcNow())) _remembered[hash] = (record, clock.GetTimestamp());
+            return Identify(record);
+        }
+
+        if (!IsBootstrap(token)) return new OperatorAuthentication(null);
+        return answer.BootstrapOpen
+            ? new OperatorAuthentication(new OperatorIdentity(BootstrapId, [OperatorRole.Admin], OperatorScope.Everything, IsBootstrap: true))
+            : new OperatorAuthentication(null, OperatorRegistryState.BootstrapClosed, Detail: "The bootstrap token only creates the first admin, which exists.");
+    }
+
+    /// <summary>Forgets every remembered token: after a revocation, a new token or a grant through this node, the next request asks.</summary>
+    public void Forget() => _remembered.Clear();
+
+    private OperatorAuthentication Identify(OperatorRecord record)
+    {
+        var now = clock.GetUtcNow();
+        return record switch
             {
                 { RevokedAt: { } at } => new OperatorAuthentication(null, "token_revoked", record.Id, $"Operator '{record.Id}' was revoked at {at:O}."),
                 _ when record.ExpiresAt <= now => new OperatorAuthentication(null, "token_expired", record.Id,
                     $"The token of operator '{record.Id}' expired at {record.ExpiresAt:O}; an admin issues a new one."),
                 _ => new OperatorAuthentication(new OperatorIdentity(record.Id, record.Roles, record.Scope)),
             };
-        if (!IsBootstrap(token)) return new OperatorAuthentication(null);
-        return answer.BootstrapOpen
-            ? new OperatorAuthentication(new OperatorIdentity(BootstrapId, [OperatorRole.Admin], OperatorScope.Everything, IsBootstrap: true))
-            : new OperatorAuthentication(null, OperatorRegistryState.BootstrapClosed, Detail: "The bootstrap token only creates the first admin, which exists.");
     }
 
     public const string RegistryUnavailable = "registry_unavailable";

@@ -42,7 +42,7 @@ public static class AdminExposure
     public static void Listen(KestrelServerOptions kestrel, IConfiguration configuration, AdminOptions admin)
     {
         if (Split(admin.Urls).Length == 0) return;
-        foreach (var url in ListenUrls(configuration)) Bind(kestrel, url, isAdmin: false);
+        foreach (var url in DappUrls(configuration)) Bind(kestrel, url, isAdmin: false);
         foreach (var url in Split(admin.Urls)) Bind(kestrel, url, isAdmin: true);
     }
 
@@ -84,7 +84,12 @@ public static class AdminExposure
         else throw new InvalidOperationException($"Listen URL '{url}' must name an IP address or localhost.");
     }
 
-    private static string[] ListenUrls(IConfiguration configuration) => Split(configuration["urls"] ?? configuration["Urls"] ?? "http://localhost:5000");
+    /// <summary>The dApp API's URLs, and any endpoint bound through Kestrel's own configuration (it takes precedence over <c>Urls</c>).</summary>
+    private static string[] ListenUrls(IConfiguration configuration) =>
+        DappUrls(configuration)
+            .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>()).ToArray();
+
+    private static string[] DappUrls(IConfiguration configuration) => Split(configuration["urls"] ?? configuration["Urls"] ?? "http://localhost:5000");
 
     private static string[] Split(string urls) => urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

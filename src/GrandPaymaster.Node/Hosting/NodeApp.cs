@@ -46,7 +46,9 @@ public static class NodeApp
         var admin = builder.Configuration.GetSection("Gpm:Admin").Get<AdminOptions>() ?? new AdminOptions();
         AdminExposure.RefuseUnsafeBootstrap(builder.Configuration, admin, gpm);
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection("Gpm:Admin"));
-        builder.Services.AddSingleton<IOperatorRegistry, RegistryOperators>();
+        // The admin API's own budget for unknown tokens (a client flooding the dApp API with bad keys does not spend it).
+        builder.Services.AddSingleton<IOperatorRegistry>(sp =>
+            ActivatorUtilities.CreateInstance<RegistryOperators>(sp, new IpBudget(policy.Unauthenticated, sp.GetRequiredService<TimeProvider>())));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton(new ChainContracts(gpm.EffectiveChains));
@@ -95,7 +97,11 @@ public static class NodeApp
         overrides?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(context =>
-            Problems.Of(StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error; it was logged.").ExecuteAsync(context)));
+            (context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error is AskTimeoutException
+                // An actor that did not answer in time (a singleton moving, a busy journal): the change may still apply.
+                ? Problems.Of(StatusCodes.Status503ServiceUnavailable, "timeout", "A part of the cluster did not answer in time; the request may still apply. Check, then retry.",
+                    retryAfterSeconds: 2)
+                : Problems.Of(StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error; it was logged.")).ExecuteAsync(context)));
         // Unknown routes and wrong methods answer problem+json like everything else.
         app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted
             ? Task.CompletedTask

@@ -14,7 +14,7 @@ namespace GrandPaymaster.Node.Timelock;
 /// <c>operator.grant {operatorId, roles}</c>: adds roles to an existing, active operator; the only way to grant
 /// <c>admin</c> or <c>approver</c> after the bootstrap's first admin. Scheduled by an admin; the registry journals the grant.
 /// </summary>
-public sealed class OperatorGrantChange(IRequiredActor<OperatorRegistrySingleton> registry) : ITimelockedChange
+public sealed class OperatorGrantChange(IRequiredActor<OperatorRegistrySingleton> registry, IOperatorRegistry operators) : ITimelockedChange
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
@@ -52,6 +52,7 @@ public sealed class OperatorGrantChange(IRequiredActor<OperatorRegistrySingleton
         }
 
         if (answer.Refused is { } refused) throw new TimelockExecutionException($"{refused.Code}: {refused.Message}");
+        operators.Forget();
         return $"operator {id} holds {string.Join(", ", answer.Operator!.Roles.Select(r => r.Name()))}";
     }
 }

@@ -96,6 +96,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new OperatorProtocol.OperatorRevoked("alice", SampleMeta),
         new OperatorProtocol.AccessRefused("alice", "GET", "/admin/v1/operators", "forbidden", "needs admin", SampleMeta),
         new OperatorProtocol.OperatorActed("cluster.down", "akka.tcp://gpm@127.0.0.1:4054", SampleMeta),
+        new OperatorProtocol.RotateToken("alice", "ef56", SampleMeta.At.AddDays(30), SampleMeta),
+        new OperatorProtocol.TokenRotated("alice", "ef56", SampleMeta.At.AddDays(30), SampleMeta),
         SampleAlert,
         Domain.Alerts.AlertsState.Empty.Apply(new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert, SampleMeta), new Domain.Alerts.AlertLimits())
             .Apply(new Domain.Alerts.AlertProtocol.AlertRaised(SampleAlert with { Id = "alert-8", Subject = "chain 1" }, SampleMeta), new Domain.Alerts.AlertLimits())

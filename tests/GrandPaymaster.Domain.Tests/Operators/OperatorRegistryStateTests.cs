@@ -127,4 +127,31 @@ public sealed class OperatorRegistryStateTests
     {
         Assert.Equal(granted, held.Grants(required));
     }
+
+    [Fact]
+    public void A_scope_that_names_one_kind_covers_none_of_the_other()
+    {
+        var dappDesk = new OperatorScope(null, ["d-acme"]);
+        var chainDesk = new OperatorScope([31337], null);
+
+        Assert.True(OperatorScope.Everything.CoversChain(1) && OperatorScope.Everything.CoversDapp("d-x"));
+        Assert.True(dappDesk.CoversDapp("d-acme"));
+        Assert.False(dappDesk.CoversDapp("d-other"));
+        Assert.False(dappDesk.CoversChain(31337));
+        Assert.True(chainDesk.CoversChain(31337));
+        Assert.False(chainDesk.CoversDapp("d-acme"));
+    }
+
+    [Fact]
+    public void A_rotated_token_replaces_the_old_one_and_only_an_active_operator_gets_one()
+    {
+        var state = With(WithRoot(), WithRoot().Decide(Create("alice", [OperatorRole.Viewer])));
+        state = With(state, state.Decide(new RotateToken("alice", "hash-new", Now.AddDays(30), By("operator:root"))));
+
+        Assert.Null(state.ByToken("hash-alice"));
+        Assert.Equal("alice", state.ByToken("hash-new")?.Id);
+        Assert.Equal(Now.AddDays(30), state.ById["alice"].ExpiresAt);
+        var revoked = With(state, state.Decide(new RevokeOperator("alice", By("operator:root"))));
+        Assert.Equal(OperatorRegistryState.OperatorNotFound, revoked.Decide(new RotateToken("alice", "hash-3", Now.AddDays(1), By("operator:root"))).Reply.Refused?.Code);
+    }
 }
