@@ -31,6 +31,9 @@ public sealed class TimelockTests : SingleChain
         using (var direct = await Admin(client, HttpMethod.Post, "/admin/v1/pools/31337/disable", new { reason = "now!" }))
             Assert.Equal("timelock_required", (await PaymasterClient.ExpectAsync(direct, HttpStatusCode.Forbidden)).GetProperty("code").GetString());
         Assert.Contains(_recorded.Actions, a => a is { Action: "timelock.bypass-refused", Subject: "chain.disable 31337" } && a.Meta.Actor == "operator:tester");
+        // S12b: the attempt is in the audit log (the operators' journal), with who tried.
+        Assert.Equal(1, node.Journal.RowsMentioning("operators.evt.acted", "timelock.bypass-refused", "chain.disable 31337"));
+        Assert.Equal(1, node.Journal.RowsMentioning("operators.evt.acted", "chain.disable 31337", "operator:tester"));
 
         var scheduled = await ScheduleAsync(client, "chain.disable", new { chainId = 31337 }, "RPC provider migration");
         var id = scheduled.GetProperty("id").GetString()!;
