@@ -83,6 +83,62 @@ public sealed class TimelockTests : SingleChain
     }
 
     [Fact]
+    public async Task An_enable_scheduled_before_a_later_disable_and_a_disable_scheduled_before_a_later_enable_are_refused_as_stale()
+    {
+        await using var node = await StartAsync();
+        var client = node.Client;
+        var (_, apiKey) = await client.RegisterDappAsync(directCalls: [(31337, Target)]);
+
+        // An enable prepared in advance, then a disable: once the disable is executed, the old enable (its 1 s long served)
+        // must not lift it at once.
+        var staleEnable = await ScheduleAsync(client, "chain.enable", new { chainId = 31337 }, "prepared in advance");
+        var disable = await ScheduleAsync(client, "chain.disable", new { chainId = 31337 }, "incident 7");
+        await WaitUntilAsync(disable.GetProperty("eta").GetDateTimeOffset());
+        await ExecuteAsync(client, disable.GetProperty("id").GetString()!);
+        var staleId = staleEnable.GetProperty("id").GetString()!;
+
+        using (var stale = await Admin(client, HttpMethod.Post, $"/admin/v1/timelock/{staleId}/execute", new { reason = "right after the disable" }))
+        {
+            var problem = await PaymasterClient.ExpectAsync(stale, HttpStatusCode.Conflict);
+            Assert.Equal("timelock_stale", problem.GetProperty("code").GetString());
+            Assert.Contains("disabled", problem.GetProperty("detail").GetString());
+        }
+
+        Assert.Equal("disabled", await PoolModeAsync(client));
+        using (var refused = await QuoteAsync(client, apiKey))
+            Assert.Equal("pool_disabled", (await PaymasterClient.ExpectAsync(refused, HttpStatusCode.ServiceUnavailable)).GetProperty("code").GetString());
+        // The attempt is journaled; the change stays scheduled (to be cancelled, or to expire) and the pool journaled nothing.
+        var listed = Assert.Single((await ListAsync(client, "scheduled")).EnumerateArray(), c => c.GetProperty("id").GetString() == staleId);
+        Assert.Equal(1, listed.GetProperty("failedAttempts").GetInt32());
+        Assert.StartsWith("timelock_stale", listed.GetProperty("lastError").GetString());
+        Assert.Equal(1, node.Journal.RowsMentioning("timelock.evt.execution-failed", "timelock_stale"));
+        Assert.Equal(0, node.Journal.RowsMentioning("pool.evt.mode-changed", "\"Normal\"", $"timelock {staleId}"));
+
+        // The other way round: a disable scheduled while the chain is disabled, then an enable scheduled after the disable and
+        // executed. The older disable must not take the chain down again.
+        var staleDisable = await ScheduleAsync(client, "chain.disable", new { chainId = 31337 }, "belt and braces");
+        var enable = await ScheduleAsync(client, "chain.enable", new { chainId = 31337 }, "incident 7 resolved");
+        await WaitUntilAsync(enable.GetProperty("eta").GetDateTimeOffset());
+        Assert.Equal("the pool of chain 31337 is normal", (await ExecuteAsync(client, enable.GetProperty("id").GetString()!)).GetProperty("result").GetString());
+        await WaitUntilAsync(staleDisable.GetProperty("eta").GetDateTimeOffset());
+        using (var stale = await Admin(client, HttpMethod.Post, $"/admin/v1/timelock/{staleDisable.GetProperty("id").GetString()}/execute", null))
+        {
+            var problem = await PaymasterClient.ExpectAsync(stale, HttpStatusCode.Conflict);
+            Assert.Equal("timelock_stale", problem.GetProperty("code").GetString());
+            Assert.Contains("enabled", problem.GetProperty("detail").GetString());
+        }
+
+        Assert.Equal("normal", await PoolModeAsync(client));
+        using (var served = await QuoteAsync(client, apiKey))
+            await PaymasterClient.ExpectAsync(served, HttpStatusCode.Created);
+
+        // A disable scheduled after that enable is not stale.
+        var fresh = await ScheduleAsync(client, "chain.disable", new { chainId = 31337 }, "decided after the enable");
+        await WaitUntilAsync(fresh.GetProperty("eta").GetDateTimeOffset());
+        Assert.Equal("the pool of chain 31337 is disabled", (await ExecuteAsync(client, fresh.GetProperty("id").GetString()!)).GetProperty("result").GetString());
+    }
+
+    [Fact]
     public async Task An_approver_is_made_only_through_the_timelock_and_only_an_admin_schedules_it()
     {
         await using var node = await StartAsync();

@@ -117,6 +117,12 @@ public sealed class ChainPoolActor : AuditedPersistentActor, IWithTimers
         Command<RegisterWorkerWallet>(Register);
         Command<SetPoolMode>(command =>
         {
+            if (_state.StaleRefusal(command) is { } stale)
+            {
+                Sender.Tell(new DappReplies.Rejected(stale));
+                return;
+            }
+
             var sender = Sender;
             Run(_state.SetMode(command, Now));
             DeferAsync(_state.Mode, mode => sender.Tell(mode));

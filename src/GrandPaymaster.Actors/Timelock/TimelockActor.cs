@@ -125,17 +125,57 @@ public static class TimelockHocon
             MaxScheduled = c.GetInt("max-scheduled"),
             ClaimLease = NotNegative(c.GetTimeSpan("claim-lease"), "claim-lease"),
         };
-        return policy.MaxScheduled > 0 ? policy : throw new InvalidOperationException("gpm.timelock.max-scheduled must be positive.");
+        return Checked(policy);
+    }
+
+    /// <summary>
+    /// Refuses, at start, settings the timelock cannot keep its promises with: no room for a scheduled change, or a claim lease
+    /// that can end while an execution is still under way (then a second admin could claim and apply the same change, or a
+    /// cancel land in the middle of it).
+    /// </summary>
+    public static TimelockPolicy Checked(TimelockPolicy policy)
+    {
+        if (policy.MaxScheduled <= 0) throw new InvalidOperationException("gpm.timelock.max-scheduled must be positive.");
+        if (policy.ClaimLease <= TimelockExecutionBudget.Total)
+            throw new InvalidOperationException(
+                $"gpm.timelock.claim-lease ({policy.ClaimLease}) must be longer than an execution may take ({TimelockExecutionBudget.Total}: " +
+                $"{TimelockExecutionBudget.ClaimAnswer.TotalSeconds:0} s for the claim's answer, {TimelockExecutionBudget.Apply.TotalSeconds:0} s to apply the change, " +
+                $"{TimelockExecutionBudget.Record.TotalSeconds:0} s to record it); otherwise a second execution or a cancel can start while one is under way.");
+        return policy;
     }
 
     private static TimeSpan NotNegative(TimeSpan value, string name) =>
         value >= TimeSpan.Zero ? value : throw new InvalidOperationException($"gpm.timelock.{name} must not be negative.");
 }
 
+/// <summary>
+/// How long an execution of a timelocked change may take from the moment the singleton grants its claim (the edge's bounds,
+/// <c>TimelockEndpoints</c>): the claim's answer reaches the edge within the edge's ask timeout, the kind's handler is cancelled
+/// after <see cref="Apply"/>, and the completion (or failure) reaches the singleton within the ask timeout. The claim lease must
+/// be longer than <see cref="Total"/>, so the lease of an execution under way never ends before its record arrives.
+/// </summary>
+public static class TimelockExecutionBudget
+{
+    /// <summary>The edge's ask timeout for the claim.</summary>
+    public static readonly TimeSpan ClaimAnswer = TimeSpan.FromSeconds(10);
+
+    /// <summary>The kind's handler applying the change.</summary>
+    public static readonly TimeSpan Apply = TimeSpan.FromSeconds(30);
+
+    /// <summary>The edge's ask timeout for recording the completion or the failure.</summary>
+    public static readonly TimeSpan Record = TimeSpan.FromSeconds(10);
+
+    public static TimeSpan Total => ClaimAnswer + Apply + Record;
+}
+
 /// <summary>Wires the timelock singleton into an actor system.</summary>
 public static class TimelockHosting
 {
     /// <summary>Starts the singleton on <paramref name="role"/> nodes and its proxy (<c>IRequiredActor&lt;TimelockSingleton&gt;</c>) everywhere.</summary>
-    public static AkkaConfigurationBuilder AddTimelock(this AkkaConfigurationBuilder builder, TimelockPolicy policy, TimeProvider clock, string role = "core") =>
-        builder.WithSingleton<TimelockSingleton>("timelock", (_, _, _) => TimelockActor.PropsFor(policy, clock), new ClusterSingletonOptions { Role = role });
+    /// <remarks>The settings are checked here, at start (<see cref="TimelockHocon.Checked"/>), not when the singleton first runs.</remarks>
+    public static AkkaConfigurationBuilder AddTimelock(this AkkaConfigurationBuilder builder, TimelockPolicy policy, TimeProvider clock, string role = "core")
+    {
+        TimelockHocon.Checked(policy);
+        return builder.WithSingleton<TimelockSingleton>("timelock", (_, _, _) => TimelockActor.PropsFor(policy, clock), new ClusterSingletonOptions { Role = role });
+    }
 }

@@ -40,8 +40,13 @@ public static class DappCommands
 
     public sealed record GetQuoteStatus(DappId DappId, string ApiKeyHash, QuoteId QuoteId) : IAuthenticated;
 
-    /// <summary>An operator sets what the dApp is allowed: its ceilings, chains, targets, surcharge and quote rate.</summary>
-    public sealed record SetPolicy(DappId DappId, DappPolicy Policy, Bps Surcharge, Meta Meta) : IDappCommand;
+    /// <summary>
+    /// An operator sets what the dApp is allowed: its ceilings, chains, targets and quote rate (<paramref name="Policy"/>) and/or
+    /// its surcharge. A part left null keeps the dApp's current one, decided inside the actor: the policy route never writes the
+    /// surcharge and the timelock's <c>dapp.surcharge</c> writes only the surcharge, so neither can revert the other's change
+    /// made between a read and a write.
+    /// </summary>
+    public sealed record SetPolicy(DappId DappId, DappPolicy? Policy, Bps? Surcharge, Meta Meta) : IDappCommand;
 
     /// <summary>The dApp sets its own limits per token, each at or below its operator's ceiling.</summary>
     public sealed record SetOwnLimits(DappId DappId, string ApiKeyHash, ImmutableDictionary<FeeToken, TokenLimits> Limits, Meta Meta) : IAuthenticated;

@@ -20,12 +20,18 @@ public sealed partial record DappState
     public TokenLimits EffectiveLimits(FeeToken token) =>
         (Policy?.LimitsOf(token) ?? TokenLimits.None).Tighten(OwnLimits.GetValueOrDefault(token, TokenLimits.None));
 
+    /// <summary>
+    /// A null part of the command keeps the current one (a dApp without a policy has the open one); the event records the
+    /// resulting policy and surcharge whole, so a replay needs nothing but the event.
+    /// </summary>
     public Decision Decide(SetPolicy command)
     {
         if (!IsRegistered) return Decision.Reject(RejectionCodes.DappNotFound, $"dApp {Id} is not registered.");
-        if (!command.Surcharge.IsValidSurcharge)
-            return Decision.Reject(RejectionCodes.InvalidRequest, $"Surcharge {command.Surcharge} is outside 20–50%.");
-        var set = new PolicySet(Id, command.Policy, command.Surcharge, command.Meta);
+        if (command.Policy is null && command.Surcharge is null)
+            return Decision.Reject(RejectionCodes.InvalidRequest, "A policy change needs a policy, a surcharge or both.");
+        if (command.Surcharge is { IsValidSurcharge: false } surcharge)
+            return Decision.Reject(RejectionCodes.InvalidRequest, $"Surcharge {surcharge} is outside 20–50%.");
+        var set = new PolicySet(Id, command.Policy ?? Policy ?? DappPolicy.Open(0), command.Surcharge ?? Profile!.Surcharge, command.Meta);
         var after = Apply(set);
         return new Decision(after.PolicyOf(command.Meta.At), [set]);
     }

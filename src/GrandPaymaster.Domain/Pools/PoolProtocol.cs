@@ -127,9 +127,11 @@ public static class PoolCommands
     /// <summary>
     /// Sets the pool's mode (the timelock's <c>chain.disable</c> / <c>chain.enable</c>); the reason is journaled. With
     /// <paramref name="OnlyFrom"/> the change applies only while the pool is in that mode (enabling lifts a disable and nothing
-    /// else: it never resumes a pause). Answered with the pool's <see cref="PoolModeView"/> after the write.
+    /// else: it never resumes a pause). With <paramref name="ScheduledAt"/> (when the timelocked change was scheduled) a change
+    /// that would flip the chain is refused as stale (<c>timelock_stale</c>) if the chain was disabled or enabled after that
+    /// (<see cref="PoolState.StaleRefusal"/>). Answered with the pool's <see cref="PoolModeView"/> after the write, or the refusal.
     /// </summary>
-    public sealed record SetPoolMode(ChainId ChainId, PoolMode Mode, Meta Meta, PoolMode? OnlyFrom = null) : IPoolCommand;
+    public sealed record SetPoolMode(ChainId ChainId, PoolMode Mode, Meta Meta, PoolMode? OnlyFrom = null, DateTimeOffset? ScheduledAt = null) : IPoolCommand;
 
     /// <summary>
     /// The manual circuit breaker: an operator pauses the pool at once (no new quotes or relays; in-flight transactions are

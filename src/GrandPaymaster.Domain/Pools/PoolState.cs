@@ -3,6 +3,7 @@ using System.Numerics;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
+using GrandPaymaster.Domain.Timelock;
 using static GrandPaymaster.Domain.Pools.PoolCommands;
 using static GrandPaymaster.Domain.Pools.PoolEvents;
 
@@ -421,13 +422,40 @@ public sealed partial record PoolState(
     /// <see cref="Pause"/> and <see cref="Resume"/>. The change is stamped with the pool's own clock (<paramref name="now"/>),
     /// so every mode of one pool is ordered by one clock wherever the request came in.
     /// </summary>
-    public PoolStep SetMode(SetPoolMode command, DateTimeOffset now)
+    public PoolStep SetMode(SetPoolMode command, DateTimeOffset now) =>
+        ChangesMode(command)
+            ? Step([new PoolModeChanged(ChainId, command.Mode, SetModeCause(command), command.Meta with { At = now })])
+            : Nothing;
+
+    /// <summary>
+    /// When the chain was last disabled or enabled (entered or left <see cref="PoolMode.Disabled"/>); null when it never was.
+    /// Pauses and SAFE_MODE do not count. A state from before this was kept falls back on the disable's own time.
+    /// </summary>
+    public DateTimeOffset? EnabledOrDisabledAt => DisabledToggledAt ?? (Mode.Mode == PoolMode.Disabled ? Mode.Since : null);
+
+    /// <summary>Folded from the journal: the time of the last <see cref="PoolModeChanged"/> into or out of <see cref="PoolMode.Disabled"/>.</summary>
+    public DateTimeOffset? DisabledToggledAt { get; init; }
+
+    /// <summary>
+    /// A timelocked <c>chain.enable</c> / <c>chain.disable</c> scheduled (<see cref="SetPoolMode.ScheduledAt"/>) before the chain
+    /// was last disabled or enabled is stale: its delay was served for another situation (an enable scheduled before a later
+    /// disable would lift that disable at once; a disable scheduled before a later enable would undo it). Refused only when it
+    /// would change the mode: one that changes nothing (the chain is already where it leads) is answered as usual. Decided
+    /// here, in the pool's one mailbox, so no other mode change can land between this check and the write.
+    /// </summary>
+    public Rejection? StaleRefusal(SetPoolMode command)
     {
-        var cause = command.Mode == PoolMode.Paused ? PauseCause.Manual : PauseCause.None;
-        if (Mode.Mode == command.Mode && Mode.Cause == cause) return Nothing;
-        if (command.OnlyFrom is { } expected && Mode.Mode != expected) return Nothing;
-        return Step([new PoolModeChanged(ChainId, command.Mode, cause, command.Meta with { At = now })]);
+        if (command.ScheduledAt is not { } scheduled || EnabledOrDisabledAt is not { } toggled || toggled <= scheduled || !ChangesMode(command)) return null;
+        var what = Mode.Mode == PoolMode.Disabled ? "disabled" : "enabled";
+        return new Rejection(TimelockCodes.Stale,
+            $"Chain {ChainId} was {what} at {toggled:O}, after this change was scheduled ({scheduled:O}); it would undo that without its own delay. " +
+            "Cancel it and schedule it again if it is still wanted.");
     }
+
+    private bool ChangesMode(SetPoolMode command) =>
+        !(Mode.Mode == command.Mode && Mode.Cause == SetModeCause(command)) && (command.OnlyFrom is not { } expected || Mode.Mode == expected);
+
+    private static PauseCause SetModeCause(SetPoolMode command) => command.Mode == PoolMode.Paused ? PauseCause.Manual : PauseCause.None;
 
     /// <summary>
     /// Endpoint health, seen on every head poll. Every endpoint down pauses a serving pool at once; an automatic
@@ -488,6 +516,7 @@ public sealed partial record PoolState(
         {
             Mode = new PoolModeView(ChainId, e.Mode, e.Cause, e.Meta.Reason, e.Meta.At), AnsweringSince = null,
             ModeBeforePause = e is { Mode: PoolMode.Paused, Cause: PauseCause.Manual } ? (IsManuallyPaused ? ModeBeforePause : Mode) : null,
+            DisabledToggledAt = (e.Mode == PoolMode.Disabled) != (Mode.Mode == PoolMode.Disabled) ? e.Meta.At : DisabledToggledAt,
         },
         NonceGapFound e => e.Nonces.Aggregate(this, (s, n) => s.FreeNonce(e.Wallet, n, e.Meta.At)),
         GapFillSubmitted e => UseNonce(e.Wallet, e.Nonce) with { GapFills = GapFills.SetItem(GapKey(e.Wallet, e.Nonce), new GapFill(e.Wallet, e.Nonce, e.Attempt)) },
@@ -511,7 +540,8 @@ public sealed partial record PoolState(
     /// from once both have read the chain's nonces (a resync may raise <see cref="WalletNonces.Next"/> without an event).
     /// </summary>
     public bool Equals(PoolState? other) =>
-        other is not null && ChainId == other.ChainId && Mode == other.Mode && ModeBeforePause == other.ModeBeforePause && Workers.SequenceEqual(other.Workers)
+        other is not null && ChainId == other.ChainId && Mode == other.Mode && ModeBeforePause == other.ModeBeforePause && DisabledToggledAt == other.DisabledToggledAt
+        && Workers.SequenceEqual(other.Workers)
         && Same(Txs, other.Txs, TxEquals) && Same(Released, other.Released, string.Equals) && ReleasedOrder.SequenceEqual(other.ReleasedOrder)
         && Same(Settled, other.Settled, string.Equals) && SettledOrder.SequenceEqual(other.SettledOrder)
         && Wallets.Keys.Union(other.Wallets.Keys).All(w => NoncesOf(w).Next == other.NoncesOf(w).Next && NoncesOf(w).Free.SequenceEqual(other.NoncesOf(w).Free))

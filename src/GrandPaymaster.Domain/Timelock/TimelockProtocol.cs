@@ -59,6 +59,12 @@ public static class TimelockCodes
     /// <summary>Another execution of the change is under way (409).</summary>
     public const string Executing = "timelock_executing";
 
+    /// <summary>
+    /// The change was overtaken (409): what it would undo was decided after it was scheduled (a chain enabled or disabled since),
+    /// so its delay was not served for the situation it would now change. Schedule it again if it is still wanted.
+    /// </summary>
+    public const string Stale = "timelock_stale";
+
     public const string NotFound = "not_found";
 }
 

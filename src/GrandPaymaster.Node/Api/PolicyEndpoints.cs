@@ -103,7 +103,9 @@ public static class PolicyEndpoints
 
         var policy = new DappPolicy(limits!, chains?.ToImmutableSortedSet(), targets?.ToImmutableHashSet(), rate ?? current!.Policy.QuotesPerSecond);
         var meta = http.OperatorMeta(reason!, clock);
-        var (set, refused) = await EdgeAsk.AskAsync<PolicyView>(region, new SetPolicy(id, policy, current!.Surcharge, meta), Timeout, http.RequestAborted);
+        // No surcharge in the command: the dApp keeps the one it has when the command arrives, so a dapp.surcharge executed
+        // since the read above is not reverted (the surcharge changes only through the timelock).
+        var (set, refused) = await EdgeAsk.AskAsync<PolicyView>(region, new SetPolicy(id, policy, Surcharge: null, meta), Timeout, http.RequestAborted);
         if (refused is not null) return refused;
         directory.Update(id, e => e with { QuotesPerSecond = policy.QuotesPerSecond is > 0 and var r ? r : null });
         return Results.Json(Json(set!));

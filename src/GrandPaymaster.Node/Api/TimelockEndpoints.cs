@@ -18,10 +18,14 @@ namespace GrandPaymaster.Node.Api;
 /// </summary>
 public static class TimelockEndpoints
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The bound of an ask to the timelock. The claim's, the handler's and the record's bounds are the execution budget
+    /// (<see cref="TimelockExecutionBudget"/>) the claim lease must exceed, checked at start.
+    /// </summary>
+    private static readonly TimeSpan Timeout = TimelockExecutionBudget.ClaimAnswer;
 
     /// <summary>An execution runs to its end (and is recorded) even if its caller goes away; this bounds it instead.</summary>
-    private static readonly TimeSpan ExecutionTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ExecutionTimeout = TimelockExecutionBudget.Apply;
 
     public static void MapTimelockAdmin(this RouteGroupBuilder admin)
     {
@@ -83,8 +87,8 @@ public static class TimelockEndpoints
 
     /// <summary>
     /// <c>{reason?}</c> → 200 the executed change with its result; 425 <c>timelock_not_ready</c> (with <c>eta</c>) before the eta;
-    /// 409/410 when it was executed, cancelled or expired. A failure to apply it (502 <c>timelock_execution_failed</c>) is journaled
-    /// and leaves it scheduled.
+    /// 409/410 when it was executed, cancelled or expired. A failure to apply it (502 <c>timelock_execution_failed</c>) or a change
+    /// overtaken since it was scheduled (409 <c>timelock_stale</c>) is journaled and leaves it scheduled.
     /// </summary>
     private static async Task<IResult> ExecuteAsync(HttpContext http, string changeId, TimelockKinds kinds, IRequiredActor<TimelockSingleton> timelock,
         TimeProvider clock, ILoggerFactory logs)
@@ -106,17 +110,18 @@ public static class TimelockEndpoints
         var region = await timelock.GetAsync(bounded.Token);
         var meta = new Meta(clock.GetUtcNow(), http.Operator().Actor,
             $"timelock {change!.Id} ({change.Kind}, scheduled by {change.ScheduledBy}: {change.Reason}){(note is null ? "" : $"; executed: {note}")}", change.Id);
-        string? result = null, error;
+        string? result = null, error, code = null;
         try
         {
             var kind = kinds.Find(change.Kind) ?? throw new TimelockExecutionException($"This node has no handler for '{change.Kind}'.");
             using var parameters = JsonDocument.Parse(change.ParamsJson);
-            result = await kind.ExecuteAsync(parameters.RootElement, meta, bounded.Token);
+            result = await kind.ExecuteAsync(parameters.RootElement, change, meta, bounded.Token);
             error = null;
         }
         catch (TimelockExecutionException e)
         {
             error = e.Message;
+            code = e.Code;
         }
         catch (OperationCanceledException) when (bounded.IsCancellationRequested)
         {
@@ -130,12 +135,17 @@ public static class TimelockEndpoints
 
         if (error is not null)
         {
-            await AskAsync<TimelockChange>(http, timelock, new FailExecution(change.Id, error, meta), CancellationToken.None, region);
-            return Problems.Of(StatusCodes.Status502BadGateway, "timelock_execution_failed",
-                $"{change.Id} ({change.Kind}) could not be applied: {error}. It stays scheduled; execute it again.");
+            // Journaled either way (who tried, why it did not apply); the change stays scheduled until cancelled or expired.
+            await AskAsync<TimelockChange>(http, timelock, new FailExecution(change.Id, code is null ? error : $"{code}: {error}", meta), CancellationToken.None, region,
+                TimelockExecutionBudget.Record);
+            return code == TimelockCodes.Stale
+                ? Problems.Of(StatusCodes.Status409Conflict, TimelockCodes.Stale, $"{change.Id} ({change.Kind}) was not applied: {error}")
+                : Problems.Of(StatusCodes.Status502BadGateway, "timelock_execution_failed",
+                    $"{change.Id} ({change.Kind}) could not be applied: {error}. It stays scheduled; execute it again.");
         }
 
-        var (executed, failed) = await AskAsync<TimelockChange>(http, timelock, new CompleteExecution(change.Id, result!, meta), CancellationToken.None, region);
+        var (executed, failed) = await AskAsync<TimelockChange>(http, timelock, new CompleteExecution(change.Id, result!, meta), CancellationToken.None, region,
+            TimelockExecutionBudget.Record);
         return failed ?? Results.Json(Json(executed!));
     }
 
@@ -151,11 +161,12 @@ public static class TimelockEndpoints
     }
 
     private static async Task<(T? Reply, IResult? Problem)> AskAsync<T>(HttpContext http, IRequiredActor<TimelockSingleton> timelock, ITimelockCommand command,
-        CancellationToken ct, IActorRef? region = null) where T : class
+        CancellationToken ct, IActorRef? region = null, TimeSpan? timeout = null) where T : class
     {
+        timeout ??= Timeout;
         try
         {
-            var reply = await (region ?? await timelock.GetAsync(ct)).Ask<object>(command, Timeout, ct);
+            var reply = await (region ?? await timelock.GetAsync(ct)).Ask<object>(command, timeout, ct);
             return reply switch
             {
                 T typed => (typed, null),
@@ -165,7 +176,7 @@ public static class TimelockEndpoints
         }
         catch (AskTimeoutException)
         {
-            return (null, Problems.Of(StatusCodes.Status504GatewayTimeout, "timeout", $"The timelock did not answer within {Timeout.TotalSeconds:0} s; the request may still complete."));
+            return (null, Problems.Of(StatusCodes.Status504GatewayTimeout, "timeout", $"The timelock did not answer within {timeout.Value.TotalSeconds:0} s; the request may still complete."));
         }
     }
 

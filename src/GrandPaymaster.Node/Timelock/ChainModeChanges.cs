@@ -5,12 +5,16 @@ using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Pools;
+using GrandPaymaster.Domain.Timelock;
 using GrandPaymaster.Node.Api;
 using GrandPaymaster.Node.Hosting;
 
 namespace GrandPaymaster.Node.Timelock;
 
-/// <summary><c>chain.disable {chainId}</c>: the chain's pool takes no new quotes or relays; in-flight transactions still settle.</summary>
+/// <summary>
+/// <c>chain.disable {chainId}</c>: the chain's pool takes no new quotes or relays; in-flight transactions still settle. Refused as
+/// stale (409 <c>timelock_stale</c>) when the chain was enabled after it was scheduled.
+/// </summary>
 public sealed class ChainDisableChange(ChainRpcDirectory chains, IRequiredActor<ChainPoolRegion> pools, PoolModeDirectory modes)
     : ChainModeChange(chains, pools, modes)
 {
@@ -19,7 +23,10 @@ public sealed class ChainDisableChange(ChainRpcDirectory chains, IRequiredActor<
     protected override PoolMode? OnlyFrom => null;
 }
 
-/// <summary><c>chain.enable {chainId}</c>: lifts a disable (only a disable: it never resumes an operator's pause or the pool's own).</summary>
+/// <summary>
+/// <c>chain.enable {chainId}</c>: lifts a disable (only a disable: it never resumes an operator's pause or the pool's own). Refused
+/// as stale (409 <c>timelock_stale</c>) when that disable came after it was scheduled: its delay has to run after the disable.
+/// </summary>
 public sealed class ChainEnableChange(ChainRpcDirectory chains, IRequiredActor<ChainPoolRegion> pools, PoolModeDirectory modes)
     : ChainModeChange(chains, pools, modes)
 {
@@ -28,7 +35,13 @@ public sealed class ChainEnableChange(ChainRpcDirectory chains, IRequiredActor<C
     protected override PoolMode? OnlyFrom => PoolMode.Disabled;
 }
 
-/// <summary>A chain pool's mode set through the pool's own command (<see cref="PoolCommands.SetPoolMode"/>), journaled by the pool.</summary>
+/// <summary>
+/// A chain pool's mode set through the pool's own command (<see cref="PoolCommands.SetPoolMode"/>), journaled by the pool. The rule
+/// against stale changes: a chain.enable / chain.disable scheduled before the chain was last disabled or enabled is refused
+/// (<c>timelock_stale</c>) if executing it would change the mode, since its delay ran for another situation. The pool decides it
+/// against its own record (the time of its last disable or enable, <see cref="PoolState.StaleRefusal"/>) in the same step as the
+/// write, so nothing can land between the check and the change.
+/// </summary>
 public abstract class ChainModeChange(ChainRpcDirectory chains, IRequiredActor<ChainPoolRegion> pools, PoolModeDirectory modes) : ITimelockedChange
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -47,20 +60,22 @@ public abstract class ChainModeChange(ChainRpcDirectory chains, IRequiredActor<C
         return Task.FromResult(TimelockCheck.Valid(new { chainId = chainId.Value.Value }, $"chain {chainId}"));
     }
 
-    public async Task<string> ExecuteAsync(JsonElement parameters, Meta meta, CancellationToken ct)
+    public async Task<string> ExecuteAsync(JsonElement parameters, TimelockChange change, Meta meta, CancellationToken ct)
     {
         var chainId = new ChainId(parameters.GetProperty("chainId").GetInt64());
         object reply;
         try
         {
-            reply = await (await pools.GetAsync(ct)).Ask<object>(new PoolCommands.SetPoolMode(chainId, Target, meta, OnlyFrom), Timeout, ct);
+            reply = await (await pools.GetAsync(ct)).Ask<object>(new PoolCommands.SetPoolMode(chainId, Target, meta, OnlyFrom, change.ScheduledAt), Timeout, ct);
         }
         catch (AskTimeoutException)
         {
             throw new TimelockExecutionException($"The pool of chain {chainId} did not answer within {Timeout.TotalSeconds:0} s.");
         }
 
-        var view = reply as PoolModeView ?? throw new TimelockExecutionException(reply is DappReplies.Rejected r ? r.Rejection.Message : $"Unexpected answer {reply.GetType().Name}.");
+        var view = reply as PoolModeView ?? throw (reply is DappReplies.Rejected r
+            ? new TimelockExecutionException(r.Rejection.Message, r.Rejection.Code == TimelockCodes.Stale ? TimelockCodes.Stale : null)
+            : new TimelockExecutionException($"Unexpected answer {reply.GetType().Name}."));
         // This edge applies the answer at once; other nodes learn it through replication a moment later.
         modes.Set(view);
         return view.Mode == Target

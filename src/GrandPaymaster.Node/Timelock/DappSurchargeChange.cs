@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Dapps;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Timelock;
 using GrandPaymaster.Domain.Dapps;
 using GrandPaymaster.Domain.Money;
 using GrandPaymaster.Node.Api;
@@ -13,7 +14,7 @@ namespace GrandPaymaster.Node.Timelock;
 
 /// <summary>
 /// <c>dapp.surcharge {dappId, surchargeBps}</c>: the dApp's surcharge (within the 20–50 % bounds), set through its policy command
-/// (<see cref="SetPolicy"/>) with the rest of its current policy unchanged; the dApp journals it.
+/// (<see cref="SetPolicy"/>) with only the surcharge (the dApp keeps the rest of its policy as it is then); the dApp journals it.
 /// </summary>
 public sealed class DappSurchargeChange(IRequiredActor<DappRegion> dapps) : ITimelockedChange
 {
@@ -33,14 +34,15 @@ public sealed class DappSurchargeChange(IRequiredActor<DappRegion> dapps) : ITim
         return missing is not null ? TimelockCheck.Refuse(missing) : TimelockCheck.Valid(new { dappId = id.Value, surchargeBps = surcharge!.Value }, $"dApp {id}");
     }
 
-    public async Task<string> ExecuteAsync(JsonElement parameters, Meta meta, CancellationToken ct)
+    public async Task<string> ExecuteAsync(JsonElement parameters, TimelockChange change, Meta meta, CancellationToken ct)
     {
         var id = DappId.Parse(parameters.GetProperty("dappId").GetString()!);
         var surcharge = new Bps(parameters.GetProperty("surchargeBps").GetInt32());
         var region = await dapps.GetAsync(ct);
         var current = await AskAsync(region, new GetPolicy(id, null), ct);
         if (current.Surcharge == surcharge) return $"the surcharge of dApp {id} was already {surcharge.Value} bps; nothing changed";
-        var set = await AskAsync(region, new SetPolicy(id, current.Policy, surcharge, meta), ct);
+        // Only the surcharge: the dApp keeps the policy it has when the command arrives (a policy PUT since the read above stays).
+        var set = await AskAsync(region, new SetPolicy(id, Policy: null, surcharge, meta), ct);
         return $"the surcharge of dApp {id} is {set.Surcharge.Value} bps (was {current.Surcharge.Value})";
     }
 

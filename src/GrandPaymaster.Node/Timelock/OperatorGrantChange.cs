@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using GrandPaymaster.Actors.Operators;
 using GrandPaymaster.Domain.Common;
+using GrandPaymaster.Domain.Timelock;
 using GrandPaymaster.Domain.Operators;
 using GrandPaymaster.Node.Api;
 using static GrandPaymaster.Domain.Operators.OperatorProtocol;
@@ -35,7 +36,7 @@ public sealed class OperatorGrantChange(IRequiredActor<OperatorRegistrySingleton
             : TimelockCheck.Refuse(Problems.Of(StatusCodes.Status404NotFound, OperatorRegistryState.OperatorNotFound, $"No active operator '{id}'."));
     }
 
-    public async Task<string> ExecuteAsync(JsonElement parameters, Meta meta, CancellationToken ct)
+    public async Task<string> ExecuteAsync(JsonElement parameters, TimelockChange change, Meta meta, CancellationToken ct)
     {
         var id = parameters.GetProperty("operatorId").GetString()!;
         var roles = parameters.GetProperty("roles").EnumerateArray()

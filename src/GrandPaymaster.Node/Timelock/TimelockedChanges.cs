@@ -2,6 +2,7 @@ using System.Text.Json;
 using GrandPaymaster.Actors.Timelock;
 using GrandPaymaster.Domain.Common;
 using GrandPaymaster.Domain.Operators;
+using GrandPaymaster.Domain.Timelock;
 using GrandPaymaster.Node.Api;
 
 namespace GrandPaymaster.Node.Timelock;
@@ -28,12 +29,13 @@ public interface ITimelockedChange
     Task<TimelockCheck> CheckAsync(JsonRequest parameters, CancellationToken ct);
 
     /// <summary>
-    /// Applies the change (the parameters as <see cref="CheckAsync"/> kept them) with <paramref name="meta"/> — the executing operator,
-    /// and the change's id as correlation — on the events it causes. Returns what it did, in words; throws
-    /// <see cref="TimelockExecutionException"/> when it could not (the change stays scheduled and can be executed again).
+    /// Applies the change (the parameters as <see cref="CheckAsync"/> kept them; <paramref name="change"/> is the scheduled change,
+    /// e.g. for when it was scheduled) with <paramref name="meta"/> — the executing operator, and the change's id as correlation —
+    /// on the events it causes. Returns what it did, in words; throws <see cref="TimelockExecutionException"/> when it could not
+    /// (the change stays scheduled; with <see cref="TimelockCodes.Stale"/> it was overtaken and executing it again will not help).
     /// Applying twice must do no harm (an execution interrupted before it was recorded is run again).
     /// </summary>
-    Task<string> ExecuteAsync(JsonElement parameters, Meta meta, CancellationToken ct);
+    Task<string> ExecuteAsync(JsonElement parameters, TimelockChange change, Meta meta, CancellationToken ct);
 }
 
 /// <summary>The outcome of <see cref="ITimelockedChange.CheckAsync"/>: the parameters to keep and what they touch, or a problem.</summary>
@@ -47,8 +49,15 @@ public sealed record TimelockCheck(object? Params, string Subject, IResult? Prob
     public static readonly TimelockCheck Invalid = new(null, "");
 }
 
-/// <summary>A timelocked change could not be applied; <see cref="Exception.Message"/> is safe to journal and to show.</summary>
-public sealed class TimelockExecutionException(string message) : Exception(message);
+/// <summary>
+/// A timelocked change could not be applied; <see cref="Exception.Message"/> is safe to journal and to show. <see cref="Code"/>
+/// is null for a failure worth retrying (answered 502 <c>timelock_execution_failed</c>), or <see cref="TimelockCodes.Stale"/>
+/// for a change that was overtaken (409).
+/// </summary>
+public sealed class TimelockExecutionException(string message, string? code = null) : Exception(message)
+{
+    public string? Code { get; } = code;
+}
 
 /// <summary>The kinds this node can schedule and execute, by name (a kind registered twice stops the node at start).</summary>
 public sealed class TimelockKinds

@@ -130,6 +130,32 @@ public sealed class DappActorSpecs : TestKit
     }
 
     [Fact]
+    public async Task A_policy_put_and_a_timelocked_surcharge_that_cross_each_keep_the_others_part_also_after_recovery()
+    {
+        var dapp = await RegisteredAndFundedAsync();
+        var meta = new Meta(_clock.GetUtcNow(), "operator:test", "race", "c-3");
+        // Both writers read the dApp first (the PUT route and the dapp.surcharge handler do), then write in this order.
+        var read = await dapp.Ask<PolicyView>(new GetPolicy(_dapp, null), Wait);
+        var caps = DappPolicy.Open(9) with { Limits = ImmutableDictionary<FeeToken, TokenLimits>.Empty.Add(FeeToken.Usdt, new TokenLimits(Daily: 5_000_000)) };
+
+        var timelocked = await dapp.Ask<PolicyView>(new SetPolicy(_dapp, null, new Bps(4_500), meta with { Reason = "timelock tl-1" }), Wait);
+        var put = await dapp.Ask<PolicyView>(new SetPolicy(_dapp, caps, null, meta with { Reason = "policy put" }), Wait);
+
+        Assert.NotEqual(new Bps(4_500), read.Surcharge);
+        Assert.Equal(new Bps(4_500), timelocked.Surcharge);
+        Assert.Equal((new Bps(4_500), 9, (BigInteger?)5_000_000), (put.Surcharge, put.Policy.QuotesPerSecond, put.Policy.Limits[FeeToken.Usdt].Daily));
+        // The other order: the timelock's surcharge keeps the policy the PUT just wrote.
+        var again = await dapp.Ask<PolicyView>(new SetPolicy(_dapp, null, new Bps(2_000), meta with { Reason = "timelock tl-2" }), Wait);
+        Assert.Equal((new Bps(2_000), 9), (again.Surcharge, again.Policy.QuotesPerSecond));
+
+        Watch(dapp);
+        Sys.Stop(dapp);
+        ExpectTerminated(dapp);
+        var recovered = await Sys.ActorOf(DappProps()).Ask<PolicyView>(new GetPolicy(_dapp, null), Wait);
+        Assert.Equal((new Bps(2_000), 9, (BigInteger?)5_000_000), (recovered.Surcharge, recovered.Policy.QuotesPerSecond, recovered.Policy.Limits[FeeToken.Usdt].Daily));
+    }
+
+    [Fact]
     public async Task A_release_and_a_settlement_of_one_quote_arriving_together_give_one_outcome_and_the_ledger_law_holds()
     {
         var (dapp, quote) = await ExecutedAsync();

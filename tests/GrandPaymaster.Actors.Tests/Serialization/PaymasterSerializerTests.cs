@@ -123,6 +123,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new PoolCommands.RelayTransaction(Chain, SampleQuoteId, Dapp, Wallet, "0x", 21_000, new Wei(Huge), new Wei(30),
             new ForwardedCall(Wallet, Address.Parse("0x" + new string('1', 40)), Huge, 1_800_000_000, Simulated: true)),
         new PoolCommands.SetPoolMode(Chain, PoolMode.Paused, SampleMeta),
+        new PoolCommands.SetPoolMode(Chain, PoolMode.Normal, SampleMeta, PoolMode.Disabled, SampleMeta.At.AddHours(-2)),
+        PoolState.Empty(Chain).Apply(new PoolEvents.PoolModeChanged(Chain, PoolMode.Disabled, PauseCause.None, SampleMeta)), // with its disable time
         new PoolCommands.ObserveMarket(Chain, 50_000_000_000, 11_000_000_000, 3_100, 12, SampleMeta.At),
         new PoolModeView(Chain, PoolMode.Paused, PauseCause.Auto, "every RPC endpoint is down", SampleMeta.At),
         new PoolEvents.TxReplaced(Chain, SampleQuoteId, SpeedUp, SampleMeta),
@@ -171,6 +173,8 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new DappEvents.FeeReleased(Dapp, SampleQuoteId, Hold, "refused", SampleMeta),
         new DappEvents.FeeSettled(Dapp, SampleQuoteId, SampleSettlement, SampleMeta),
         new DappCommands.SetPolicy(Dapp, SamplePolicy, new Bps(2_500), SampleMeta),
+        new DappCommands.SetPolicy(Dapp, SamplePolicy, null, SampleMeta),
+        new DappCommands.SetPolicy(Dapp, null, new Bps(2_500), SampleMeta),
         new DappCommands.SetOwnLimits(Dapp, "hash", SampleLimits, SampleMeta),
         new DappCommands.GetPolicy(Dapp, null),
         new DappCommands.FreezeDapp(Dapp, "unexecuted-quotes", "600 quotes, 0 executions", SampleMeta),

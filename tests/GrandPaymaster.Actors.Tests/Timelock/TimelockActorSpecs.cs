@@ -44,6 +44,28 @@ public sealed class TimelockActorSpecs : TestKit
         Assert.Throws<InvalidOperationException>(() => TimelockHocon.Load("gpm.timelock.max-scheduled = 0"));
     }
 
+    [Theory]
+    [InlineData("0s")]
+    [InlineData("10s")]
+    [InlineData("50s")] // exactly the budget: the record may arrive as the lease ends
+    public void A_claim_lease_not_longer_than_an_execution_may_take_is_refused_at_start_naming_the_setting(string lease)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => TimelockHocon.Load($"gpm.timelock.claim-lease = {lease}"));
+
+        Assert.Contains("gpm.timelock.claim-lease", error.Message);
+        Assert.Contains(TimelockExecutionBudget.Total.ToString(), error.Message);
+        Assert.Throws<InvalidOperationException>(() => TimelockHocon.Checked(new TimelockPolicy { ClaimLease = TimeSpan.Zero }));
+    }
+
+    [Fact]
+    public void The_claim_lease_outlasts_the_edges_execution_budget_by_default_and_a_longer_one_is_accepted()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(50), TimelockExecutionBudget.Total); // claim answer 10 s + apply 30 s + record 10 s
+        Assert.True(TimelockHocon.Load("").ClaimLease > TimelockExecutionBudget.Total);
+        Assert.True(new TimelockPolicy().ClaimLease > TimelockExecutionBudget.Total);
+        Assert.Equal(TimeSpan.FromSeconds(51), TimelockHocon.Load("gpm.timelock.claim-lease = 51s").ClaimLease);
+    }
+
     [Fact]
     public async Task Changes_survive_a_restart_with_their_status_and_a_missed_window_expires_by_an_event()
     {

@@ -208,4 +208,41 @@ public sealed class DappPolicyTests
         Assert.Equal(new Bps(4_000), Apply(state, decision.Events).Profile!.Surcharge);
         Assert.Equal(RejectionCodes.InvalidRequest, Code(state.Decide(new SetPolicy(Dapp, Caps(), new Bps(6_000), Operator(Noon))).Reply));
     }
+
+    [Fact]
+    public void A_policy_change_without_a_surcharge_keeps_the_surcharge_the_dapp_has_then_and_records_it()
+    {
+        var state = Funded();
+        state = Apply(state, state.Decide(new SetPolicy(Dapp, null, new Bps(4_000), Operator(Noon, "dapp.surcharge"))).Events);
+
+        // A policy PUT that read the surcharge before the timelock's change lands after it: the new surcharge stays.
+        var decision = state.Decide(new SetPolicy(Dapp, Caps(daily: 7), null, Operator(Noon, "caps")));
+
+        var set = Assert.IsType<PolicySet>(Assert.Single(decision.Events));
+        Assert.Equal((Caps(daily: 7).Limits[FeeToken.Usdt], new Bps(4_000)), (set.Policy.Limits[FeeToken.Usdt], set.Surcharge));
+        var after = Apply(state, decision.Events);
+        Assert.Equal((new Bps(4_000), (BigInteger?)7), (after.Profile!.Surcharge, after.Policy!.Limits[FeeToken.Usdt].Daily));
+    }
+
+    [Fact]
+    public void A_surcharge_change_without_a_policy_keeps_the_policy_the_dapp_has_then_and_records_it()
+    {
+        var state = Funded(Caps(daily: 1) with { QuotesPerSecond = 7, AllowedChains = [31337] });
+
+        var decision = state.Decide(new SetPolicy(Dapp, null, new Bps(2_500), Operator(Noon, "dapp.surcharge")));
+
+        var set = Assert.IsType<PolicySet>(Assert.Single(decision.Events));
+        Assert.Equal(new Bps(2_500), set.Surcharge);
+        Assert.Same(state.Policy, set.Policy); // the whole current policy, so a replay of the event alone rebuilds it
+        var after = Apply(state, decision.Events);
+        Assert.Equal((new Bps(2_500), 7, (BigInteger?)1), (after.Profile!.Surcharge, after.Policy!.QuotesPerSecond, after.Policy.Limits[FeeToken.Usdt].Daily));
+        Assert.Equal([31337L], after.Policy.AllowedChains!);
+
+        // A dApp that never had a policy gets the open one (what it was served under) with the new surcharge.
+        var open = Funded().Decide(new SetPolicy(Dapp, null, new Bps(2_500), Operator(Noon)));
+        Assert.Equal(DappPolicy.Open(0).QuotesPerSecond, Assert.IsType<PolicySet>(Assert.Single(open.Events)).Policy.QuotesPerSecond);
+        Assert.Null(Assert.IsType<PolicySet>(Assert.Single(open.Events)).Policy.AllowedChains);
+        Assert.Equal(RejectionCodes.InvalidRequest, Code(state.Decide(new SetPolicy(Dapp, null, null, Operator(Noon))).Reply));
+        Assert.Equal(RejectionCodes.InvalidRequest, Code(state.Decide(new SetPolicy(Dapp, null, new Bps(1_000), Operator(Noon))).Reply));
+    }
 }
