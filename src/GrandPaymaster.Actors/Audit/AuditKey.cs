@@ -65,9 +65,27 @@ public sealed class AuditKey : IDisposable
         return copy;
     }
 
-    public byte[] Sign(ReadOnlySpan<byte> data) => Key.SignData(data, HashAlgorithmName.SHA256);
+    // ECDsa instances are not documented as thread-safe; entities sign snapshots and the checkpoint timer signs lines concurrently.
+    private readonly Lock _using = new();
 
-    public void Dispose() => Key.Dispose();
+    public byte[] Sign(ReadOnlySpan<byte> data)
+    {
+        lock (_using) return Key.SignData(data, HashAlgorithmName.SHA256);
+    }
+
+    /// <summary>Checks <paramref name="snapshot"/>'s signature with the public half of this key (what a verifier without the private key does).</summary>
+    public bool VerifySnapshot(string persistenceId, ChainedSnapshot snapshot)
+    {
+        lock (_using) return SnapshotSignature.Verify(persistenceId, snapshot, _verifier ??= PublicKey());
+    }
+
+    private ECDsa? _verifier;
+
+    public void Dispose()
+    {
+        _verifier?.Dispose();
+        Key.Dispose();
+    }
 
     private static ECDsa Load(string path)
     {

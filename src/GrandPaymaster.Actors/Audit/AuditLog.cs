@@ -35,7 +35,7 @@ public sealed class AuditLog : IExtension, IDisposable
         if (Key.Generated)
             system.Log.Warning("Audit checkpoints are signed with a key this node generated at {0}. That is for a devnet only: production must " +
                                "supply its own key (Gpm:Audit:KeyFile, an ECDSA P-256 PEM kept away from the database)", Key.Path);
-        _file = new CheckpointFile(Path.Combine(Directory, CheckpointFile.FileName));
+        _file = new CheckpointFile(Path.Combine(Directory, CheckpointFile.FileName), warning => system.Log.Warning("{0}", warning));
         _timer = new Timer(_ => Checkpoint(), null, Interval, Interval);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "audit-checkpoint", () =>
         {

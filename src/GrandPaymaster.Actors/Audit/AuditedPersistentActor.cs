@@ -16,6 +16,8 @@ namespace GrandPaymaster.Actors.Audit;
 /// Recovery checks every link (<see cref="ChainCursor"/>). A fault is logged as an error naming the persistence id and sequence
 /// number, kept in <see cref="ChainFault"/> and in the node's <see cref="AuditLog"/>; the entity still recovers (its state is what
 /// the journal says; the operators decide). Events written before the chain existed (plain rows) recover as a legacy prefix.
+/// Snapshots are signed with the node's audit key and are not trusted otherwise: an unsigned one is set aside (recovery replays
+/// the whole journal), and one whose signature or chain head does not hold fails the recovery (see <c>Offered</c>).
 /// After each persisted write the chain head goes to the node's checkpoint collector and the write's latency (Persist call to
 /// handler) to <see cref="JournalWriteLatency"/>.
 /// </para>
@@ -23,6 +25,9 @@ namespace GrandPaymaster.Actors.Audit;
 public abstract class AuditedPersistentActor : ReceivePersistentActor
 {
     private ChainCursor? _recovery;
+
+    // A verified signed snapshot's (sequence number, chain head), until the first replayed event is checked against it.
+    private (long Seq, byte[]? Hash)? _snapshotHead;
     private AuditLog? _audit;
 
     // The next link's previous hash and sequence number, advanced at each Persist call (Akka numbers events at the call).
@@ -40,33 +45,103 @@ public abstract class AuditedPersistentActor : ReceivePersistentActor
 
     private ChainCursor RecoveryChain => _recovery ??= new ChainCursor(PersistenceId);
 
-    /// <summary>Unwraps chained snapshots and replayed events before Akka hands them to the recovery handlers.</summary>
-    protected override bool AroundReceive(Receive receive, object message)
+    /// <summary>Registers the one recovery handler of its own: a refused snapshot fails recovery inside Akka's recovery path.</summary>
+    protected AuditedPersistentActor()
     {
-        switch (message)
-        {
-            case ReplayedMessage replayed:
-                return base.AroundReceive(receive, Replayed(replayed));
-            case LoadSnapshotResult { Snapshot: { } selected } result:
-                if (selected.Snapshot is ChainedSnapshot chained)
-                {
-                    RecoveryChain.StartAfterSnapshot(selected.Metadata.SequenceNr, chained.Hash);
-                    if (chained.SequenceNr != selected.Metadata.SequenceNr) Fault(RecoveryChain.Report(selected.Metadata.SequenceNr, "checkpoint_mismatch",
-                        $"the snapshot at {selected.Metadata.SequenceNr} carries the chain head of {chained.SequenceNr}"));
-                    return base.AroundReceive(receive, new LoadSnapshotResult(new SelectedSnapshot(selected.Metadata, chained.State), result.ToSequenceNr));
-                }
+        Recover<SnapshotRefused>(refused => throw refused.Exception);
+    }
 
-                RecoveryChain.StartAfterSnapshot(selected.Metadata.SequenceNr, null);
-                return base.AroundReceive(receive, message);
-            default:
-                return base.AroundReceive(receive, message);
+    /// <summary>Unwraps chained snapshots and replayed events before Akka hands them to the recovery handlers.</summary>
+    protected override bool AroundReceive(Receive receive, object message) => message switch
+    {
+        ReplayedMessage replayed => base.AroundReceive(receive, Replayed(replayed)),
+        LoadSnapshotResult { Snapshot: { } selected } result => base.AroundReceive(receive, Offered(selected, result.ToSequenceNr)),
+        _ => base.AroundReceive(receive, message),
+    };
+
+    /// <summary>
+    /// What recovery makes of the snapshot the store offers (README "Audit log"). With an audit key (every node): a signed snapshot
+    /// whose signature holds is used; an unsigned one (written before snapshots were signed, or with its signature stripped) is set
+    /// aside and the entity recovers from the whole journal (nothing is deleted from it, so that is the same state, only slower); a
+    /// signed one whose signature fails, or (below, at the first replayed event) whose chain head the next event does not link to,
+    /// fails the recovery: the entity stops with an error naming its persistence id and the sequence number, and the fault goes to
+    /// the node's recent faults. Without an audit key (actor tests without <c>gpm.audit.directory</c>) nothing is signed and
+    /// nothing can be checked, and snapshots are used as they are.
+    /// </summary>
+    private object Offered(SelectedSnapshot selected, long toSequenceNr)
+    {
+        var seq = selected.Metadata.SequenceNr;
+        var key = Audit.Key;
+        var fromJournal = new LoadSnapshotResult(null, toSequenceNr);
+        if (selected.Snapshot is not ChainedSnapshot chained)
+        {
+            if (key is not null) return Unsigned(seq, fromJournal);
+            RecoveryChain.StartAfterSnapshot(seq, null);
+            return new LoadSnapshotResult(selected, toSequenceNr);
         }
+
+        if (key is not null)
+        {
+            if (chained.Signature is null) return Unsigned(seq, fromJournal);
+            if (chained.SequenceNr != seq || !key.VerifySnapshot(PersistenceId, chained))
+                return Refuse(seq, chained.SequenceNr != seq
+                    ? $"the snapshot stored at {seq} was signed for {chained.SequenceNr}; the row was moved"
+                    : "the snapshot's signature does not verify with this node's audit key: its state, chain head or signature was altered (or it was signed with another key)");
+            _snapshotHead = (seq, chained.Hash);
+        }
+        else if (chained.SequenceNr != seq)
+            Fault(RecoveryChain.Report(seq, "checkpoint_mismatch", $"the snapshot at {seq} carries the chain head of {chained.SequenceNr}"));
+
+        object state;
+        try
+        {
+            state = chained.State;
+        }
+        catch (Exception e) when (e is System.Runtime.Serialization.SerializationException or System.Text.Json.JsonException or NotSupportedException)
+        {
+            return Refuse(seq, "the snapshot's state cannot be read: " + e.Message);
+        }
+
+        RecoveryChain.StartAfterSnapshot(seq, chained.Hash);
+        return new LoadSnapshotResult(new SelectedSnapshot(selected.Metadata, state), toSequenceNr);
+    }
+
+    private LoadSnapshotResult Unsigned(long seq, LoadSnapshotResult fromJournal)
+    {
+        Context.GetLogger().Warning("Snapshot of {0} at {1} is not signed (written before snapshots were signed, or its signature was removed): " +
+                                    "not trusted; recovering from the whole journal", PersistenceId, seq);
+        return fromJournal;
+    }
+
+    /// <summary>Fails the recovery the way Akka fails a snapshot it cannot load: OnRecoveryFailure, then the actor stops.</summary>
+    private LoadSnapshotFailed Refuse(long seq, string problem) => new(RefusalOf(seq, problem));
+
+    private SnapshotRefusedException RefusalOf(long seq, string problem)
+    {
+        var fault = new ChainFault(PersistenceId, seq, "snapshot_invalid", problem);
+        RecoveryChain.Report(seq, fault.Code, problem);
+        Context.GetLogger().Error("Audit: the snapshot of {0} at sequence number {1} is refused and the entity does not recover: {2}",
+            PersistenceId, seq, problem);
+        Audit.ReportFault(fault);
+        return new SnapshotRefusedException(fault);
     }
 
     private ReplayedMessage Replayed(ReplayedMessage replayed)
     {
         var persistent = replayed.Persistent;
-        Fault(RecoveryChain.Next(persistent.SequenceNr, persistent.Payload));
+        var fault = RecoveryChain.Next(persistent.SequenceNr, persistent.Payload);
+        if (_snapshotHead is { Seq: var seq })
+        {
+            _snapshotHead = null;
+            // The signed head must be the previous hash of the event after the snapshot; else the snapshot is of another history
+            // than this journal (or the journal up to it was rewritten and re-hashed): neither is a state to continue from.
+            if (persistent.SequenceNr == seq + 1 && persistent.Payload is ChainedEvent first && fault?.Code == "broken_link")
+                return new ReplayedMessage(persistent.WithPayload(new SnapshotRefused(RefusalOf(seq,
+                    $"the signed chain head of the snapshot is not the previous hash of event {seq + 1} ({ChainHash.Hex(first.PrevHash)[..12]}…): " +
+                    "the snapshot does not belong to this journal, or the journal up to it was rewritten"))));
+        }
+
+        Fault(fault);
         return persistent.Payload is ChainedEvent chained ? new ReplayedMessage(persistent.WithPayload(chained.Event)) : replayed;
     }
 
@@ -227,9 +302,10 @@ public abstract class AuditedPersistentActor : ReceivePersistentActor
     }
 
     /// <summary>
-    /// Saves <paramref name="snapshot"/> with the chain head at its sequence number (<c>LastSequenceNr</c>, as Akka does). When that
-    /// head is not known here (a write the journal rejected moved the number on) the snapshot is skipped: one without the head
-    /// would make the next recovery take the events after it for a broken chain, and recovery without it only replays more.
+    /// Saves <paramref name="snapshot"/> with the chain head at its sequence number (<c>LastSequenceNr</c>, as Akka does), signed with
+    /// the node's audit key over (persistence id, sequence number, chain head, SHA-256 of the state's bytes) when the node has one.
+    /// When that head is not known here (a write the journal rejected moved the number on) the snapshot is skipped: one without the
+    /// head would make the next recovery take the events after it for a broken chain, and recovery without it only replays more.
     /// </summary>
     public new void SaveSnapshot(object snapshot)
     {
@@ -242,8 +318,19 @@ public abstract class AuditedPersistentActor : ReceivePersistentActor
             return;
         }
 
-        base.SaveSnapshot(new ChainedSnapshot(LastSequenceNr, known ? _confirmedHash : null, snapshot));
+        var chained = new ChainedSnapshot(LastSequenceNr, known ? _confirmedHash : null, snapshot);
+        base.SaveSnapshot(Audit.Key is { } key ? chained.SignedBy(key, PersistenceId) : chained);
     }
 
     private static long Last(ChainedEvent[] chained) => chained.Length == 0 ? -1 : chained[^1].SequenceNr;
+
+    /// <summary>Replaces a replayed event to fail the recovery inside Akka's replay (its handler throws).</summary>
+    private sealed record SnapshotRefused(SnapshotRefusedException Exception);
+}
+
+/// <summary>Why an entity's recovery failed: its snapshot is not to be trusted (<see cref="Fault"/> names the persistence id and sequence number).</summary>
+public sealed class SnapshotRefusedException(ChainFault fault)
+    : Exception($"Audit: the snapshot of {fault.PersistenceId} at sequence number {fault.SequenceNr} is refused: {fault.Problem}")
+{
+    public ChainFault Fault { get; } = fault;
 }

@@ -3,7 +3,7 @@ namespace GrandPaymaster.Actors.Audit;
 /// <summary>
 /// What is wrong with one event of a chain (the first found): <paramref name="Code"/> is stable (<c>missing</c>, <c>reordered</c>,
 /// <c>hash_mismatch</c>, <c>broken_link</c>, <c>unchained</c>, <c>checkpoint_mismatch</c>, <c>truncated</c>, <c>unreadable</c>,
-/// <c>checkpoint_invalid</c>), <paramref name="Problem"/> says it for a person.
+/// <c>checkpoint_invalid</c>, <c>checkpoints_missing</c>, <c>snapshot_invalid</c>), <paramref name="Problem"/> says it for a person.
 /// </summary>
 public sealed record ChainFault(string PersistenceId, long SequenceNr, string Code, string Problem);
 

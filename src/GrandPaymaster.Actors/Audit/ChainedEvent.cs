@@ -53,21 +53,87 @@ public sealed class ChainedEvent : IPaymasterMessage
 }
 
 /// <summary>
-/// A snapshot with the chain's hash at its sequence number, so recovery from it continues the chain. <see cref="Hash"/> is null
-/// when no chained event preceded it (a journal written before the chain existed).
+/// A snapshot with the chain's hash at its sequence number, so recovery from it continues the chain, and the audit key's signature
+/// over both and the state's bytes (<see cref="SnapshotSignature"/>), so an edited state is not trusted. <see cref="Hash"/> is null
+/// when no chained event preceded it (a journal written before the chain existed); <see cref="Signature"/> is null for a snapshot
+/// written before snapshots were signed, or by a system without an audit key (unsigned-legacy). The state is kept as its stored
+/// JSON (<see cref="StatePayload"/>, what the signature covers) and decoded on first use, so a verifier never decodes it.
 /// </summary>
 public sealed class ChainedSnapshot : IPaymasterMessage
 {
+    private object? _state;
+
+    /// <summary>An unsigned chained snapshot of <paramref name="state"/>.</summary>
     public ChainedSnapshot(long sequenceNr, byte[]? hash, object state)
     {
         SequenceNr = sequenceNr;
         Hash = hash;
-        State = state;
+        _state = state;
+        (StateManifest, StatePayload) = PaymasterSerializer.Encode(state);
+    }
+
+    internal ChainedSnapshot(long sequenceNr, byte[]? hash, string stateManifest, byte[] statePayload, byte[]? signature, object? state)
+    {
+        SequenceNr = sequenceNr;
+        Hash = hash;
+        StateManifest = stateManifest;
+        StatePayload = statePayload;
+        Signature = signature;
+        _state = state;
     }
 
     public long SequenceNr { get; }
     public byte[]? Hash { get; }
-    public object State { get; }
+
+    /// <summary>The state's manifest (the snapshot row's).</summary>
+    public string StateManifest { get; }
+
+    /// <summary>The state's serialized bytes (JSON) as written.</summary>
+    public byte[] StatePayload { get; }
+
+    /// <summary>The audit key's ECDSA P-256 signature (IEEE P1363) of <see cref="SnapshotSignature.Message"/>; null: unsigned-legacy.</summary>
+    public byte[]? Signature { get; }
+
+    /// <summary>The state itself; decoded from <see cref="StatePayload"/> on first use when read back.</summary>
+    public object State => _state ??= PaymasterSerializer.Decode(StatePayload, StateManifest);
+
+    /// <summary>This snapshot signed by <paramref name="key"/> as the snapshot of <paramref name="persistenceId"/>.</summary>
+    public ChainedSnapshot SignedBy(AuditKey key, string persistenceId) =>
+        new(SequenceNr, Hash, StateManifest, StatePayload, key.Sign(SnapshotSignature.Message(persistenceId, this)), _state);
+}
+
+/// <summary>
+/// What a snapshot's signature covers: <c>"gpm.snapshot.v1" ‖ 0x00 ‖ persistence id (UTF-8) ‖ 0x00 ‖ sequence number (8 bytes
+/// big-endian) ‖ 0 or 1 ‖ chain hash (32 bytes, if 1) ‖ state manifest (UTF-8) ‖ 0x00 ‖ SHA-256(state bytes)</c>, signed with the
+/// node's audit key (the one that signs checkpoints; ECDSA P-256 / SHA-256). The persistence id is inside, so one entity's signed
+/// snapshot cannot be copied to another; the chain hash is inside, so a signed snapshot is bound to the journal it was taken from.
+/// Anyone with the public key (<c>audit/audit-key.pub.pem</c>) can check it.
+/// </summary>
+public static class SnapshotSignature
+{
+    private static readonly byte[] Domain = System.Text.Encoding.UTF8.GetBytes("gpm.snapshot.v1\0");
+
+    public static byte[] Message(string persistenceId, ChainedSnapshot snapshot)
+    {
+        var stream = new MemoryStream();
+        stream.Write(Domain);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(persistenceId));
+        stream.WriteByte(0);
+        Span<byte> seq = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(seq, snapshot.SequenceNr);
+        stream.Write(seq);
+        stream.WriteByte(snapshot.Hash is null ? (byte)0 : (byte)1);
+        if (snapshot.Hash is not null) stream.Write(snapshot.Hash);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(snapshot.StateManifest));
+        stream.WriteByte(0);
+        stream.Write(System.Security.Cryptography.SHA256.HashData(snapshot.StatePayload));
+        return stream.ToArray();
+    }
+
+    /// <summary>Whether <paramref name="snapshot"/> carries a signature of <paramref name="publicKey"/> as <paramref name="persistenceId"/>'s.</summary>
+    public static bool Verify(string persistenceId, ChainedSnapshot snapshot, System.Security.Cryptography.ECDsa publicKey) =>
+        snapshot.Signature is { } signature &&
+        publicKey.VerifyData(Message(persistenceId, snapshot), signature, System.Security.Cryptography.HashAlgorithmName.SHA256);
 }
 
 /// <summary>
@@ -75,7 +141,8 @@ public sealed class ChainedSnapshot : IPaymasterMessage
 /// message's own). A plain (pre-chain) row is JSON and starts with <c>{</c>; these start with a byte no JSON text starts with.
 /// <code>
 /// event:    0xA7 | version 1 | seq int64 BE | prevHash 32 | hash 32 | payload…
-/// snapshot: 0xA8 | version 1 | seq int64 BE | 0 or 1 | hash 32 if 1 | payload…
+/// snapshot: 0xA8 | version 1 | seq int64 BE | 0 or 1 | hash 32 if 1 | payload…                      (unsigned)
+/// snapshot: 0xA8 | version 2 | seq int64 BE | 0 or 1 | hash 32 if 1 | sigLen 1 | signature | payload…  (signed)
 /// </code>
 /// </summary>
 public static class ChainEnvelope
@@ -83,6 +150,7 @@ public static class ChainEnvelope
     public const byte EventMagic = 0xA7;
     public const byte SnapshotMagic = 0xA8;
     private const byte Version = 1;
+    private const byte SignedSnapshotVersion = 2;
     private const int EventHeader = 2 + 8 + ChainHash.Size * 2;
 
     public static bool IsEnvelope(ReadOnlySpan<byte> bytes) => bytes.Length > 0 && bytes[0] is EventMagic or SnapshotMagic;
@@ -99,23 +167,31 @@ public static class ChainEnvelope
         return bytes;
     }
 
-    public static byte[] Write(ChainedSnapshot s, byte[] statePayload)
+    public static byte[] Write(ChainedSnapshot s)
     {
-        var header = 2 + 8 + 1 + (s.Hash is null ? 0 : ChainHash.Size);
-        var bytes = new byte[header + statePayload.Length];
+        var signed = s.Signature is not null;
+        var header = 2 + 8 + 1 + (s.Hash is null ? 0 : ChainHash.Size) + (signed ? 1 + s.Signature!.Length : 0);
+        var bytes = new byte[header + s.StatePayload.Length];
         bytes[0] = SnapshotMagic;
-        bytes[1] = Version;
+        bytes[1] = signed ? SignedSnapshotVersion : Version;
         BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(2), s.SequenceNr);
         bytes[10] = s.Hash is null ? (byte)0 : (byte)1;
         s.Hash?.CopyTo(bytes, 11);
-        statePayload.CopyTo(bytes, header);
+        if (signed)
+        {
+            var at = 11 + (s.Hash is null ? 0 : ChainHash.Size);
+            bytes[at] = checked((byte)s.Signature!.Length);
+            s.Signature.CopyTo(bytes, at + 1);
+        }
+
+        s.StatePayload.CopyTo(bytes, header);
         return bytes;
     }
 
-    /// <summary>Reads an envelope; the inner event is decoded lazily, the snapshot's state at once.</summary>
+    /// <summary>Reads an envelope; the inner event and the snapshot's state are decoded lazily.</summary>
     public static object Read(byte[] bytes, string manifest)
     {
-        if (bytes.Length < 11 || bytes[1] != Version)
+        if (bytes.Length < 11 || !(bytes[1] == Version || (bytes[0] == SnapshotMagic && bytes[1] == SignedSnapshotVersion)))
             throw new System.Runtime.Serialization.SerializationException($"A chain envelope of '{manifest}' is truncated or of an unknown version.");
         var seq = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(2));
         if (bytes[0] == EventMagic)
@@ -126,7 +202,16 @@ public static class ChainEnvelope
 
         var hasHash = bytes[10] == 1;
         var start = 11 + (hasHash ? ChainHash.Size : 0);
+        byte[]? signature = null;
+        if (bytes[1] == SignedSnapshotVersion)
+        {
+            // A signed envelope whose signature is cut short reads as signed with an empty (never valid) signature, not as unsigned.
+            var length = bytes.Length > start ? bytes[start] : 0;
+            signature = bytes.Length >= start + 1 + length ? bytes[(start + 1)..(start + 1 + length)] : [];
+            start = Math.Min(bytes.Length, start + 1 + length);
+        }
+
         if (bytes.Length < start) throw new System.Runtime.Serialization.SerializationException($"A chained '{manifest}' snapshot is truncated.");
-        return new ChainedSnapshot(seq, hasHash ? bytes[11..start] : null, PaymasterSerializer.Decode(bytes[start..], manifest));
+        return new ChainedSnapshot(seq, hasHash ? bytes[11..(11 + ChainHash.Size)] : null, manifest, bytes[start..], signature, null);
     }
 }

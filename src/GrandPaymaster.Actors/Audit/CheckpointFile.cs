@@ -26,16 +26,98 @@ public sealed class CheckpointFile
     private long _records;
     private byte[] _lastLineHash = new byte[32];
 
-    /// <summary>Opens (or starts) the file at <paramref name="path"/>, continuing from its last record.</summary>
-    public CheckpointFile(string path)
+    /// <summary>
+    /// Opens (or starts) the file at <paramref name="path"/>, continuing from its last record. A crash part-way through
+    /// <see cref="Append"/> can leave a torn last line (a prefix of a record, or a record without its newline): it is repaired here
+    /// (the torn bytes are cut off and kept in <c>checkpoints.jsonl.torn</c>, a complete record gets its newline) and
+    /// <paramref name="warn"/> says so. Only the last line is repaired; a bad line before it stays for the verifier to report.
+    /// </summary>
+    public CheckpointFile(string path, Action<string>? warn = null)
     {
         _path = path;
+        Repair(path, warn);
         if (LastLine(path) is { } last)
         {
             _lastLineHash = SHA256.HashData(last);
-            using var json = JsonDocument.Parse(last);
-            _records = json.RootElement.GetProperty("n").GetInt64();
+            _records = RecordNumber(last) ?? throw new InvalidDataException($"The last line of {path} is not a checkpoint record.");
         }
+    }
+
+    /// <summary>The record number of a complete checkpoint line; null when the line is not one (torn).</summary>
+    private static long? RecordNumber(byte[] line)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("n", out var n) && n.TryGetInt64(out var number)
+                ? number
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void Repair(string path, Action<string>? warn)
+    {
+        if (!File.Exists(path)) return;
+        long cut;
+        byte[] torn;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
+        {
+            var length = stream.Length;
+            if (length == 0) return;
+            stream.Position = length - 1;
+            var endsWithNewline = stream.ReadByte() == '\n';
+            // The last line: after the last newline before the final one (or from the start).
+            var lineEnd = endsWithNewline ? length - 1 : length;
+            var lineStart = LastNewlineBefore(stream, lineEnd) + 1;
+            var line = new byte[lineEnd - lineStart];
+            stream.Position = lineStart;
+            stream.ReadExactly(line);
+            var text = line.AsSpan().TrimEnd((byte)'\r');
+            if (text.IsEmpty && endsWithNewline) return;
+            var complete = RecordNumber(text.ToArray()) is not null;
+            if (complete)
+            {
+                if (endsWithNewline) return;
+                stream.Position = length;
+                stream.WriteByte((byte)'\n');
+                stream.Flush(flushToDisk: true);
+                warn?.Invoke($"The last audit checkpoint record in {path} had no line end (a crash while it was written); the line end was added.");
+                return;
+            }
+
+            cut = lineStart;
+            torn = new byte[length - lineStart];
+            stream.Position = lineStart;
+            stream.ReadExactly(torn);
+            stream.SetLength(cut);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.AppendAllText(path + ".torn", $"{DateTimeOffset.UtcNow:O} cut at byte {cut}: " + Encoding.UTF8.GetString(torn).TrimEnd('\n') + "\n");
+        warn?.Invoke($"The last line of the audit checkpoint file {path} was torn (a crash while it was written): its {torn.Length} bytes were cut off " +
+                     $"and kept in {System.IO.Path.GetFileName(path)}.torn; checkpoints continue from the record before it.");
+    }
+
+    /// <summary>The position of the last newline before <paramref name="end"/> (-1: none).</summary>
+    private static long LastNewlineBefore(Stream stream, long end)
+    {
+        var buffer = new byte[64 * 1024];
+        var position = end;
+        while (position > 0)
+        {
+            var n = (int)Math.Min(buffer.Length, position);
+            stream.Position = position - n;
+            stream.ReadExactly(buffer, 0, n);
+            var newline = Array.LastIndexOf(buffer, (byte)'\n', n - 1, n);
+            if (newline >= 0) return position - n + newline;
+            position -= n;
+        }
+
+        return -1;
     }
 
     public string Path => _path;

@@ -40,14 +40,14 @@ public sealed class PaymasterSerializer : SerializerWithStringManifest
     public override string Manifest(object o) => o switch
     {
         ChainedEvent e => e.Manifest,
-        ChainedSnapshot s => ManifestOf(s.State),
+        ChainedSnapshot s => s.StateManifest,
         _ => ManifestOf(o),
     };
 
     public override byte[] ToBinary(object obj) => obj switch
     {
         ChainedEvent e => ChainEnvelope.Write(e),
-        ChainedSnapshot s => ChainEnvelope.Write(s, Encode(s.State).Payload),
+        ChainedSnapshot s => ChainEnvelope.Write(s),
         _ => Encode(obj).Payload,
     };
 

@@ -122,6 +122,7 @@ public static class AuditEndpoints
             events = result.Events,
             legacyEvents = result.LegacyEvents,
             checkpoints = result.Checkpoints,
+            snapshots = result.Snapshots,
             firstBad = result.FirstBad is { } f ? new { persistenceId = f.PersistenceId, sequenceNr = f.SequenceNr, code = f.Code, problem = f.Problem } : null,
         });
     }

@@ -90,6 +90,23 @@ public sealed class AuditChainTests : IDisposable
         }
 
         Assert.Equal(Removed, serializer.FromBinary(serializer.ToBinary(Removed), "denylist.evt.removed"));
+
+        // Signed: the signature round-trips and verifies with the public key only, for this persistence id only.
+        var dir = Path.Combine(Path.GetTempPath(), "gpm-snapkey-" + Guid.NewGuid().ToString("N"));
+        using (var key = AuditKey.LoadOrCreate(dir, null))
+        using (var publicKey = key.PublicKey())
+        {
+            var signed = new ChainedSnapshot(12, RandomNumberGenerator.GetBytes(32), state).SignedBy(key, "denylist");
+            var copy = Assert.IsType<ChainedSnapshot>(serializer.FromBinary(serializer.ToBinary(signed), "denylist.state"));
+            Assert.Equal(2, serializer.ToBinary(signed)[1]);
+            Assert.Equal(signed.Signature, copy.Signature);
+            Assert.Equal(signed.Hash, copy.Hash);
+            Assert.True(SnapshotSignature.Verify("denylist", copy, publicKey));
+            Assert.False(SnapshotSignature.Verify("denylist-2", copy, publicKey));
+            Assert.Equal(serializer.ToBinary(state), serializer.ToBinary(copy.State));
+        }
+
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]

@@ -136,6 +136,148 @@ public sealed class AuditedPersistentActorSpecs : TestKit
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(audit.Directory!, AuditKey.GeneratedFile)));
     }
 
+    [Fact]
+    public async Task A_snapshot_with_an_edited_state_or_a_replaced_signature_is_named_by_verify_and_refused_by_recovery()
+    {
+        var entity = Sys.ActorOf(Props.Create(() => new Ledger("ledger-f")));
+        await entity.Ask<Written>(new Write("all", [Added("1"), Added("2"), Added("3")]), Wait);
+        await entity.Ask<SaveSnapshotSuccess>(Snap.Instance, Wait);
+        await entity.Ask<Written>(new Write("one", [Added("4")]), Wait);
+        await StopAsync(entity);
+        var original = SnapshotRow("ledger-f");
+        var intact = await new AuditVerifier(Sys).VerifyAsync();
+
+        // One byte of the state: the third entry's wallet "3" becomes "9" (still valid JSON, still a denylist state).
+        var edited = (byte[])original.Clone();
+        var at = edited.AsSpan().IndexOf("\"3\""u8) + 1;
+        edited[at] = (byte)'9';
+        WriteSnapshotRow("ledger-f", edited);
+        var stateEdited = await new AuditVerifier(Sys).VerifyAsync();
+        var refusedEdit = await RecoveryRefusedAsync("ledger-f");
+
+        // The state untouched, the signature replaced by one of another key over the very same message.
+        var stored = (ChainedSnapshot)Serializer.FromBinary(original, "denylist.state");
+        using var otherKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var resigned = original[..^stored.StatePayload.Length].ToArray();
+        otherKey.SignData(SnapshotSignature.Message("ledger-f", stored), System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CopyTo(resigned, resigned.Length - stored.Signature!.Length);
+        WriteSnapshotRow("ledger-f", [.. resigned, .. stored.StatePayload]);
+        var signatureReplaced = await new AuditVerifier(Sys).VerifyAsync();
+        var refusedSignature = await RecoveryRefusedAsync("ledger-f");
+
+        WriteSnapshotRow("ledger-f", original);
+        var restored = await Sys.ActorOf(Props.Create(() => new Ledger("ledger-f"))).Ask<Report>(Inspect.Instance, Wait);
+
+        Assert.True(intact.Ok, intact.FirstBad?.Problem);
+        Assert.Equal(1, intact.Snapshots);
+        Assert.NotNull(stored.Signature);
+        Assert.True(at > 0);
+        Assert.Equal(("ledger-f", 3L, "snapshot_invalid"), (stateEdited.FirstBad!.PersistenceId, stateEdited.FirstBad.SequenceNr, stateEdited.FirstBad.Code));
+        Assert.Equal(("ledger-f", 3L, "snapshot_invalid"), (signatureReplaced.FirstBad!.PersistenceId, signatureReplaced.FirstBad.SequenceNr, signatureReplaced.FirstBad.Code));
+        Assert.True(refusedEdit, "the entity recovered from a snapshot whose state was edited");
+        Assert.True(refusedSignature, "the entity recovered from a snapshot whose signature was replaced");
+        Assert.Contains(AuditLog.Get(Sys).RecentFaults, f => f is { PersistenceId: "ledger-f", SequenceNr: 3, Code: "snapshot_invalid" });
+        Assert.Equal((4, true, null), (restored.Count, restored.FromSnapshot, restored.Fault));
+    }
+
+    [Fact]
+    public async Task A_signed_snapshot_of_another_history_is_named_by_verify_and_refused_and_an_unsigned_one_is_set_aside()
+    {
+        var entity = Sys.ActorOf(Props.Create(() => new Ledger("ledger-g")));
+        await entity.Ask<Written>(new Write("all", [Added("1"), Added("2"), Added("3")]), Wait);
+        await entity.Ask<SaveSnapshotSuccess>(Snap.Instance, Wait);
+        await entity.Ask<Written>(new Write("one", [Added("4")]), Wait);
+        await StopAsync(entity);
+        var stored = (ChainedSnapshot)Serializer.FromBinary(SnapshotRow("ledger-g"), "denylist.state");
+        var forgedState = ((DenylistState)stored.State).Apply(Added("forged"));
+
+        // Validly signed by this node, but with a chain head the journal never had at 3 (a snapshot of another history).
+        var elsewhere = new ChainedSnapshot(3, new byte[32], stored.State).SignedBy(AuditLog.Get(Sys).Key!, "ledger-g");
+        WriteSnapshotRow("ledger-g", Serializer.ToBinary(elsewhere));
+        var otherHistory = await new AuditVerifier(Sys).VerifyAsync();
+        var refused = await RecoveryRefusedAsync("ledger-g");
+
+        // Unsigned (the pre-signature layout, or a signature stripped) with a forged state: not trusted, the journal decides.
+        WriteSnapshotRow("ledger-g", Serializer.ToBinary(new ChainedSnapshot(3, stored.Hash, forgedState)));
+        var unsigned = await Sys.ActorOf(Props.Create(() => new Ledger("ledger-g"))).Ask<Report>(Inspect.Instance, Wait);
+        var withUnsigned = await new AuditVerifier(Sys).VerifyAsync();
+
+        Assert.Equal(("ledger-g", 3L, "snapshot_invalid"), (otherHistory.FirstBad!.PersistenceId, otherHistory.FirstBad.SequenceNr, otherHistory.FirstBad.Code));
+        Assert.True(refused, "the entity recovered from a snapshot of another history");
+        Assert.Equal((4, false, null), (unsigned.Count, unsigned.FromSnapshot, unsigned.Fault));
+        Assert.True(withUnsigned.Ok, withUnsigned.FirstBad?.Problem);
+    }
+
+    [Fact]
+    public async Task A_deleted_or_emptied_checkpoint_file_is_reported_once_the_journal_holds_events_older_than_the_interval()
+    {
+        var entity = Sys.ActorOf(Props.Create(() => new Ledger("ledger-h")));
+        await entity.Ask<Written>(new Write("all", [Added("1"), Added("2")]), Wait);
+        var audit = AuditLog.Get(Sys);
+        audit.Checkpoint();
+        var later = new LaterClock(audit.Interval + TimeSpan.FromMinutes(1));
+        var withFile = await new AuditVerifier(Sys, later).VerifyAsync();
+
+        File.Delete(audit.CheckpointPath!);
+        var deletedNow = await new AuditVerifier(Sys).VerifyAsync();
+        var deletedLater = await new AuditVerifier(Sys, later).VerifyAsync();
+        File.WriteAllText(audit.CheckpointPath!, "");
+        var emptiedLater = await new AuditVerifier(Sys, later).VerifyAsync();
+
+        Assert.True(withFile.Ok, withFile.FirstBad?.Problem);
+        // Events younger than one interval may not be checkpointed yet: no finding.
+        Assert.True(deletedNow.Ok, deletedNow.FirstBad?.Problem);
+        Assert.Equal((CheckpointFile.FileName, "checkpoints_missing"), (deletedLater.FirstBad!.PersistenceId, deletedLater.FirstBad.Code));
+        Assert.Equal((CheckpointFile.FileName, "checkpoints_missing"), (emptiedLater.FirstBad!.PersistenceId, emptiedLater.FirstBad.Code));
+    }
+
+    private sealed class LaterClock(TimeSpan ahead) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow + ahead;
+    }
+
+    private Akka.Serialization.SerializerWithStringManifest Serializer =>
+        (Akka.Serialization.SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(ChainedSnapshot));
+
+    /// <summary>Whether an entity started on <paramref name="persistenceId"/> stops during recovery (refused) instead of answering.</summary>
+    private async Task<bool> RecoveryRefusedAsync(string persistenceId)
+    {
+        var probe = CreateTestProbe();
+        var entity = Sys.ActorOf(Props.Create(() => new Ledger(persistenceId)));
+        probe.Watch(entity);
+        entity.Tell(Inspect.Instance, probe);
+        var answer = await probe.ReceiveOneAsync(Wait);
+        return answer is Terminated;
+    }
+
+    private SqliteConnection OpenSnapshots()
+    {
+        var connection = new SqliteConnection(GrandPaymaster.Actors.Persistence.PersistenceHocon.SqliteConnectionString(_journal.DataDirectory,
+            GrandPaymaster.Actors.Persistence.PersistenceHocon.SnapshotFile));
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>The stored bytes of the entity's (only) snapshot row, as an editor of snapshots.db sees them.</summary>
+    private byte[] SnapshotRow(string persistenceId)
+    {
+        using var connection = OpenSnapshots();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT snapshot FROM snapshot WHERE persistence_id = $p";
+        command.Parameters.AddWithValue("$p", persistenceId);
+        return (byte[])command.ExecuteScalar()!;
+    }
+
+    private void WriteSnapshotRow(string persistenceId, byte[] bytes)
+    {
+        using var connection = OpenSnapshots();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE snapshot SET snapshot = $s WHERE persistence_id = $p";
+        command.Parameters.AddWithValue("$s", bytes);
+        command.Parameters.AddWithValue("$p", persistenceId);
+        Assert.Equal(1, command.ExecuteNonQuery());
+    }
+
     private void Execute(string sql)
     {
         using var connection = new SqliteConnection(GrandPaymaster.Actors.Persistence.PersistenceHocon.SqliteConnectionString(_journal.DataDirectory, "journal.db"));
