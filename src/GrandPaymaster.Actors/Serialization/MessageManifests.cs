@@ -150,6 +150,13 @@ public static class MessageManifests
         ("timelock.evt.execution-failed", typeof(Domain.Timelock.TimelockProtocol.ExecutionFailed)),
         ("timelock.evt.expired", typeof(Domain.Timelock.TimelockProtocol.ChangeExpired)),
         ("timelock.state", typeof(Domain.Timelock.TimelockState)),
+        // Treasury (issue 11): the Vault's top-up protocol.
+        ("vault.cmd.top-up", typeof(Domain.Treasury.VaultProtocol.TopUpRequest)),
+        ("vault.cmd.get-top-up", typeof(Domain.Treasury.VaultProtocol.GetTopUp)),
+        ("vault.reply.top-up-submitted", typeof(Domain.Treasury.VaultProtocol.TopUpSubmitted)),
+        ("vault.reply.top-up-completed", typeof(Domain.Treasury.VaultProtocol.TopUpCompleted)),
+        ("vault.reply.top-up-failed", typeof(Domain.Treasury.VaultProtocol.TopUpFailed)),
+        ("vault.reply.top-up-unknown", typeof(Domain.Treasury.VaultProtocol.TopUpUnknown)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

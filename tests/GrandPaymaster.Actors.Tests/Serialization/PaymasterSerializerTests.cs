@@ -79,6 +79,12 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     public static readonly TheoryData<object> Samples =
     [
         SampleOperator,
+        new Domain.Treasury.VaultProtocol.TopUpRequest("r-1", Chain, Wallet, new Wei(5), Domain.Treasury.RebalancePriority.Critical, SampleMeta),
+        new Domain.Treasury.VaultProtocol.GetTopUp("r-1"),
+        new Domain.Treasury.VaultProtocol.TopUpSubmitted("r-1", "0xabc"),
+        new Domain.Treasury.VaultProtocol.TopUpCompleted("r-1", "0xabc", new Wei(5)),
+        new Domain.Treasury.VaultProtocol.TopUpFailed("r-1", "vault_rpc_down", "no endpoint answers", Retryable: true),
+        new Domain.Treasury.VaultProtocol.TopUpUnknown("r-1"),
         OperatorRegistryState.Empty.Apply(new OperatorProtocol.OperatorCreated(SampleOperator with { RevokedAt = null, RevokedBy = null }, SampleMeta)),
         new OperatorProtocol.CreateOperator("bob", [OperatorRole.Admin], OperatorScope.Everything, "cd34", SampleMeta.At.AddDays(1), SampleMeta, ByBootstrap: true),
         new OperatorProtocol.GrantRoles("bob", [OperatorRole.Approver], SampleMeta),
