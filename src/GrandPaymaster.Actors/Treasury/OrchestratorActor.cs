@@ -257,6 +257,9 @@ public sealed class OrchestratorActor : AuditedPersistentActor, IWithTimers
 
     private void OnTick()
     {
+        // The Vault's proxy may be registered after this singleton started (hosting order): look again until it is there.
+        _vault ??= _deps.Vault(Context);
+        _alerts ??= _deps.Alerts(Context);
         var now = Now;
         foreach (var need in _state.InFlight)
             if (!_lastContact.TryGetValue(need.RequestId!, out var last) || now - last >= _settings.ReplyTimeout)
