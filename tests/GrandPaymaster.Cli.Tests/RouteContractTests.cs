@@ -29,6 +29,7 @@ public sealed class RouteContractTests : IDisposable
         { "dapp policy d-0123456789abcdef", "GET", "/admin/v1/dapps/d-0123456789abcdef/policy", null },
         { "market show", "GET", "/admin/v1/market", null },
         { "market show 31338", "GET", "/admin/v1/market/31338", null },
+        { "treasury show", "GET", "/admin/v1/treasury", null },
         { "timelock list", "GET", "/admin/v1/timelock", null },
         { "timelock list --status scheduled", "GET", "/admin/v1/timelock?status=scheduled", null },
         { "timelock schedule chain.disable --param chainId=31338 --reason sunset", "POST", "/admin/v1/timelock", """{"kind":"chain.disable","params":{"chainId":31338},"reason":"sunset"}""" },

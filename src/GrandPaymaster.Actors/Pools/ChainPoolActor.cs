@@ -222,10 +222,13 @@ public sealed class ChainPoolActor : AuditedPersistentActor, IWithTimers
         var signed = step.Events.Select(SignedHash).OfType<string>().ToArray();
         _unjournaled.UnionWith(signed);
         var remaining = step.Events.Count;
+        // Wallet balances moved (gas paid): a hint to the treasury's Orchestrator to read them again (issue 11).
+        var confirmed = step.Events.Any(e => e is TxConfirmed);
         PersistAllAsync(step.Events, _ =>
         {
             if (--remaining > 0) return;
             _writesInFlight--;
+            if (confirmed) _deps.BalanceChanged?.Invoke(Context.System, _chainId);
             _unjournaled.ExceptWith(signed);
             foreach (var effect in step.Effects.Where(e => e is not PoolEffect.Sign)) RunEffect(effect);
             MaybeSnapshot();

@@ -42,4 +42,7 @@ public sealed record PoolDependencies(
 {
     /// <summary>Where each signature's duration goes (the node's alert watch); null: not measured.</summary>
     public SigningTimes? Signing { get; init; }
+
+    /// <summary>Told after a write that confirmed transactions (the wallets paid gas): the treasury reads their balances again. Null: nobody.</summary>
+    public Action<Akka.Actor.ActorSystem, ChainId>? BalanceChanged { get; init; }
 }

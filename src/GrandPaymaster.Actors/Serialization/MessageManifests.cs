@@ -157,6 +157,22 @@ public static class MessageManifests
         ("vault.reply.top-up-completed", typeof(Domain.Treasury.VaultProtocol.TopUpCompleted)),
         ("vault.reply.top-up-failed", typeof(Domain.Treasury.VaultProtocol.TopUpFailed)),
         ("vault.reply.top-up-unknown", typeof(Domain.Treasury.VaultProtocol.TopUpUnknown)),
+        // Treasury (issue 11): the Orchestrator.
+        ("treasury.cmd.balance-observed", typeof(Domain.Treasury.OrchestratorProtocol.BalanceObserved)),
+        ("treasury.pool-balance-changed", typeof(Domain.Treasury.OrchestratorProtocol.PoolBalanceChanged)),
+        ("treasury.cmd.get", typeof(Domain.Treasury.OrchestratorProtocol.GetTreasury)),
+        ("treasury.reply.view", typeof(Domain.Treasury.OrchestratorProtocol.TreasuryView)),
+        ("treasury.evt.top-up-queued", typeof(Domain.Treasury.OrchestratorProtocol.TopUpQueued)),
+        ("treasury.evt.top-up-superseded", typeof(Domain.Treasury.OrchestratorProtocol.TopUpSuperseded)),
+        ("treasury.evt.top-up-cancelled", typeof(Domain.Treasury.OrchestratorProtocol.TopUpCancelled)),
+        ("treasury.evt.top-up-started", typeof(Domain.Treasury.OrchestratorProtocol.TopUpStarted)),
+        ("treasury.evt.top-up-broadcast", typeof(Domain.Treasury.OrchestratorProtocol.TopUpBroadcast)),
+        ("treasury.evt.top-up-succeeded", typeof(Domain.Treasury.OrchestratorProtocol.TopUpSucceeded)),
+        ("treasury.evt.top-up-failed", typeof(Domain.Treasury.OrchestratorProtocol.TopUpFailed)),
+        ("treasury.evt.top-up-escalated", typeof(Domain.Treasury.OrchestratorProtocol.TopUpEscalated)),
+        ("treasury.evt.top-up-recovered", typeof(Domain.Treasury.OrchestratorProtocol.TopUpRecovered)),
+        ("treasury.evt.page-sent", typeof(Domain.Treasury.OrchestratorProtocol.PageSent)),
+        ("treasury.state", typeof(Domain.Treasury.OrchestratorState)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest =

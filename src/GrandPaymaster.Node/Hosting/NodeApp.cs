@@ -23,6 +23,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Prometheus;
 using GrandPaymaster.Node.Alerts;
 
+using GrandPaymaster.Node.Treasury;
+
 namespace GrandPaymaster.Node.Hosting;
 
 /// <summary>
@@ -77,12 +79,15 @@ public static class NodeApp
         builder.Services.AddSingleton(metrics);
         AddPolicy(builder.Services, policy);
         builder.AddAlertsAndSlos();
+        builder.AddTreasury();
         builder.Services.AddAkka(gpm.Node.ActorSystemName, (akka, sp) =>
         {
             ConfigureAkka(akka, gpm, policy, sp);
             metrics.AddTransactionMetrics(akka);
             metrics.AddJournalMetrics(akka);
             akka.AddAlertsAndSlos(sp);
+            akka.AddTreasury(sp);
+            metrics.AddRebalanceMetrics(akka);
         });
         builder.Services.AddHostedService<PoolBootstrapService>();
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetOperatorService>();
@@ -116,6 +121,7 @@ public static class NodeApp
         metrics.ObserveBoards(app.Services.GetRequiredService<PoolModeDirectory>(), app.Services.GetRequiredService<GasMarketBoard>(),
             app.Services.GetRequiredService<ChainRpcDirectory>());
         metrics.ObserveAlertsAndSlos(app.Services);
+        metrics.ObserveTreasury(app.Services.GetRequiredService<Treasury.TreasuryBoard>(), app.Services.GetRequiredService<ChainRpcDirectory>());
         app.MapDappApi();
         app.MapAdminApi();
         // Prometheus scrapes here (unauthenticated, like /health: the operators' own network; roles come with the admin address).
@@ -238,7 +244,11 @@ public static class NodeApp
                 ConfirmationDepth = chains.Find(chainId)?.ConfirmationDepth ?? 0,
                 Policy = poolPolicy with { SafeMode = services.GetRequiredService<SafeModeQuoting>().Policy(chainId.Value) },
             },
-            PoolModeReplication.Publish) { Signing = services.GetRequiredService<SigningTimes>() };
+            PoolModeReplication.Publish)
+        {
+            Signing = services.GetRequiredService<SigningTimes>(),
+            BalanceChanged = GrandPaymaster.Actors.Treasury.OrchestratorHosting.HintBalanceChanged,
+        };
 
         akka.AddHocon(PersistenceHocon.For(gpm.Persistence.ToSettings()), HoconAddMode.Prepend)
             .AddHocon(PersistenceHocon.Load("akka.hocon"), HoconAddMode.Append)

@@ -57,6 +57,18 @@ public sealed class PaymasterMetrics
         "Error-budget burn rate of each SLO over each window (1: spending exactly the budget), counted on this node since it started; absent: no events.",
         new GaugeConfiguration { LabelNames = ["slo", "window"] });
 
+        PoolRunway = metrics.CreateGauge("gpm_pool_runway_seconds",
+        "Each chain's runway: the shortest time to empty of its pool wallets at their spend rate over the treasury's window (absent: none is spending).",
+        new GaugeConfiguration { LabelNames = ["chain"] });
+
+        RebalanceQueue = metrics.CreateGauge("gpm_rebalance_queue",
+        "Top-ups queued (not yet requested from the vault) by priority, as the Orchestrator last published them.",
+        new GaugeConfiguration { LabelNames = ["priority"] });
+
+        Rebalances = metrics.CreateCounter("gpm_rebalance_total",
+        "Finished top-up attempts by chain and outcome (succeeded, failed), counted on the node that runs the Orchestrator.",
+        new CounterConfiguration { LabelNames = ["chain", "outcome"] });
+
         SloEvents = metrics.CreateGauge("gpm_slo_events",
         "Events of each SLO in each window on this node, good or bad.",
         new GaugeConfiguration { LabelNames = ["slo", "window", "result"] });
@@ -76,6 +88,9 @@ public sealed class PaymasterMetrics
     private Gauge AlertsOpen { get; }
     private Gauge SloBurnRate { get; }
     private Gauge SloEvents { get; }
+    private Gauge PoolRunway { get; }
+    private Gauge RebalanceQueue { get; }
+    private Counter Rebalances { get; }
 
     /// <summary>The SLO book the dApp API answers are counted in (set once at start by <see cref="ObserveAlertsAndSlos"/>).</summary>
     private volatile Domain.Slo.SloBook? _slos;
@@ -144,6 +159,35 @@ public sealed class PaymasterMetrics
                 else SloBurnRate.RemoveLabelled(report.Definition.Name, window);
             }
         });
+    }
+
+    /// <summary>Runway per chain and the queue per priority, read at each scrape from the Orchestrator's last published view.</summary>
+    public void ObserveTreasury(Treasury.TreasuryBoard board, ChainRpcDirectory chains) =>
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            if (board.Latest is not { } view) return;
+            foreach (var chain in chains.All)
+            {
+                var id = chain.ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (view.RunwayOf(new Domain.Common.ChainId(chain.ChainId)) is { } runway) PoolRunway.WithLabels(id).Set(runway);
+                else PoolRunway.RemoveLabelled(id);
+            }
+
+            foreach (var priority in Enum.GetValues<Domain.Treasury.RebalancePriority>())
+                RebalanceQueue.WithLabels(Domain.Treasury.OrchestratorState.Name(priority)).Set(view.Queue.Count(n => n.Priority == priority));
+        });
+
+    /// <summary>Counts the Orchestrator's finished top-ups (<see cref="Domain.Slo.RebalanceFinished"/> on this node's event stream).</summary>
+    public void AddRebalanceMetrics(AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, _) => system.ActorOf(Props.Create(() => new RebalanceCounter(this)), "rebalance-metrics"));
+
+    private sealed class RebalanceCounter : ReceiveActor
+    {
+        public RebalanceCounter(PaymasterMetrics metrics) =>
+            Receive<Domain.Slo.RebalanceFinished>(r => metrics.Rebalances
+                .WithLabels(r.ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Succeeded ? "succeeded" : "failed").Inc());
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Domain.Slo.RebalanceFinished));
     }
 
     /// <summary>Counts transaction outcomes told on the event stream by this node's dApp entities.</summary>

@@ -85,6 +85,21 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new Domain.Treasury.VaultProtocol.TopUpCompleted("r-1", "0xabc", new Wei(5)),
         new Domain.Treasury.VaultProtocol.TopUpFailed("r-1", "vault_rpc_down", "no endpoint answers", Retryable: true),
         new Domain.Treasury.VaultProtocol.TopUpUnknown("r-1"),
+        new Domain.Treasury.OrchestratorProtocol.BalanceObserved(Chain, Wallet, new Wei(Huge), SampleMeta.At, Domain.Treasury.RebalancePriority.Warning),
+        new Domain.Treasury.OrchestratorProtocol.PoolBalanceChanged(Chain),
+        Domain.Treasury.OrchestratorProtocol.GetTreasury.Instance,
+        SampleTreasuryView(),
+        new Domain.Treasury.OrchestratorProtocol.TopUpQueued("need-1", Chain, Wallet, Domain.Treasury.RebalancePriority.Normal, new Wei(Huge), new Wei(3), SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpSuperseded("need-1", "need-2", Domain.Treasury.RebalancePriority.Critical, new Wei(Huge), new Wei(1), SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpCancelled("need-2", SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpStarted("need-2", "need-2.1", new Wei(Huge), 1, SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpBroadcast("need-2", "need-2.1", "0xabc", SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpSucceeded("need-2", "need-2.1", "0xabc", new Wei(Huge), SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpFailed("need-2", "need-2.1", "vault_rpc_down", "no endpoint answers", true, 3, SampleMeta.At.AddSeconds(8), SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpEscalated(Chain, "topup_failing:chain 31337", "failed 3 times", SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.TopUpRecovered(Chain, SampleMeta),
+        new Domain.Treasury.OrchestratorProtocol.PageSent(Chain, "trigger", "topup_failing:chain 31337", SampleMeta),
+        SampleOrchestratorState(),
         OperatorRegistryState.Empty.Apply(new OperatorProtocol.OperatorCreated(SampleOperator with { RevokedAt = null, RevokedBy = null }, SampleMeta)),
         new OperatorProtocol.CreateOperator("bob", [OperatorRole.Admin], OperatorScope.Everything, "cd34", SampleMeta.At.AddDays(1), SampleMeta, ByBootstrap: true),
         new OperatorProtocol.GrantRoles("bob", [OperatorRole.Approver], SampleMeta),
@@ -236,6 +251,28 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
             ThrottledUntil = SampleMeta.At,
         },
     ];
+
+    private static Domain.Treasury.WalletThresholds SampleThresholds => new(new Wei(1), new Wei(2), new Wei(Huge), new Wei(Huge + 1), new Wei(1));
+
+    /// <summary>A queue with a failing need in backoff, one in flight with its broadcast, and a paged escalation.</summary>
+    private static Domain.Treasury.OrchestratorState SampleOrchestratorState() => Domain.Treasury.OrchestratorState.Empty
+        .Apply(new Domain.Treasury.OrchestratorProtocol.TopUpQueued("need-1", Chain, Wallet, Domain.Treasury.RebalancePriority.Normal, new Wei(Huge), new Wei(3), SampleMeta))
+        .Apply(new Domain.Treasury.OrchestratorProtocol.TopUpQueued("need-2", new ChainId(31338), Wallet, Domain.Treasury.RebalancePriority.Critical, new Wei(5), new Wei(3), SampleMeta))
+        .Apply(new Domain.Treasury.OrchestratorProtocol.TopUpStarted("need-1", "need-1.1", new Wei(Huge), 1, SampleMeta))
+        .Apply(new Domain.Treasury.OrchestratorProtocol.TopUpFailed("need-1", "need-1.1", "vault_rpc_down", "down", true, 3, SampleMeta.At.AddSeconds(8), SampleMeta))
+        .Apply(new Domain.Treasury.OrchestratorProtocol.TopUpEscalated(Chain, "topup_failing:chain 31337", "failed 3 times", SampleMeta))
+        .Apply(new Domain.Treasury.OrchestratorProtocol.PageSent(Chain, "trigger", "topup_failing:chain 31337", SampleMeta))
+        .Apply(new Domain.Treasury.OrchestratorProtocol.TopUpStarted("need-2", "need-2.1", new Wei(5), 1, SampleMeta))
+        .Apply(new Domain.Treasury.OrchestratorProtocol.TopUpBroadcast("need-2", "need-2.1", "0xabc", SampleMeta));
+
+    private static Domain.Treasury.OrchestratorProtocol.TreasuryView SampleTreasuryView()
+    {
+        var book = Domain.Treasury.SpendBook.Empty
+            .Observe(Chain, Wallet, new Domain.Treasury.BalanceSample(SampleMeta.At, new Wei(Huge)), TimeSpan.FromHours(1), 10)
+            .Observe(Chain, Wallet, new Domain.Treasury.BalanceSample(SampleMeta.At.AddMinutes(1), new Wei(Huge - 1_000_000)), TimeSpan.FromHours(1), 10);
+        var settings = new Domain.Treasury.TreasurySettings { Thresholds = SampleThresholds };
+        return Domain.Treasury.TreasuryViews.Build(SampleOrchestratorState(), book, settings, SampleMeta.At, vaultConnected: true);
+    }
 
     /// <summary>A timelock with a scheduled, a cancelled and an executed change.</summary>
     private static TimelockState SampleTimelockState() => TimelockState.Empty
