@@ -33,6 +33,7 @@ public static class AdminEndpoints
         admin.MapAuditAdmin();
         admin.MapAlertAdmin();
         admin.MapTimelockAdmin();
+        admin.MapVaultAdmin();
         admin.MapClusterAdmin();
     }
 
