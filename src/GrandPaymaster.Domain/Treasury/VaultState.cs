@@ -218,7 +218,8 @@ public sealed record VaultState(
 
     /// <summary>Open proposals past their expiry, to be expired by an event each.</summary>
     public IEnumerable<VaultProposal> ExpiredAt(DateTimeOffset now) =>
-        Proposals.Values.Where(p => p.Status == ProposalStatus.Open && now > p.ExpiresAt).OrderBy(p => p.ExpiresAt);
+        Proposals.Values.Where(p => p.Status == ProposalStatus.Open && now > p.ExpiresAt).OrderBy(p => p.ExpiresAt).ThenBy(p => p.Id.Length)
+            .ThenBy(p => p.Id, StringComparer.Ordinal);
 
     /// <summary>Kept proposals in the order they were made, optionally of one status.</summary>
     public ImmutableList<VaultProposal> ListProposals(ProposalStatus? status) =>
