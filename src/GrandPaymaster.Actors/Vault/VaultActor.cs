@@ -73,6 +73,10 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
     private readonly HashSet<string> _unaccepted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _broadcastAt = new(StringComparer.Ordinal);
     private readonly HashSet<string> _checking = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _signFailures = new(StringComparer.Ordinal);
+
+    /// <summary>Attempts (one per tick) to read the nonce and fees before an automatic top-up fails as <c>vault_rpc_down</c>.</summary>
+    private const int SignAttempts = 3;
 
     public VaultActor(VaultDependencies deps)
     {
@@ -302,6 +306,7 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
         {
             Applied(e);
             _signing.Remove(s.ChainId.Value);
+            _signFailures.Remove(s.RequestId);
             _unaccepted.Add(s.RequestId);
             Notify(s.RequestId, new TopUpSubmitted(s.RequestId, s.TxHash), final: false);
             Broadcast(_state.TopUps[s.RequestId]);
@@ -313,14 +318,16 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
     {
         _signing.Remove(f.ChainId.Value);
         if (!_state.TopUps.TryGetValue(f.RequestId, out var topUp) || topUp.Status != TopUpStatus.Accepted) return;
-        if (!topUp.Automatic)
+        var failures = _signFailures[f.RequestId] = _signFailures.GetValueOrDefault(f.RequestId) + 1;
+        if (!topUp.Automatic || failures < SignAttempts)
         {
-            // An approved proposal's transfer is not given up on an outage: it is signed at a later tick.
-            _log.Warning("Vault: the transfer of {0} is not signed yet: {1}; trying again", f.RequestId, f.Reason);
+            // A passing hiccup is tried again at the next tick; an approved proposal's transfer is never given up on an outage.
+            _log.Warning("Vault: the transfer of {0} is not signed yet ({1}): {2}; trying again", f.RequestId, failures, f.Reason);
             return;
         }
 
-        Fail(topUp, VaultCodes.VaultRpcDown, $"nothing was signed: {f.Reason}", retryable: true);
+        _signFailures.Remove(f.RequestId);
+        Fail(topUp, VaultCodes.VaultRpcDown, $"nothing was signed after {failures} attempts: {f.Reason}", retryable: true);
     }
 
     private void Fail(VaultTopUp topUp, string code, string reason, bool retryable)
@@ -439,7 +446,8 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
     private static string Describe(Exception e) => (e is AggregateException { InnerException: { } inner } ? inner : e) switch
     {
         OperationCanceledException => "timeout",
-        var other => other.GetType().Name + ": " + other.Message,
+        // Endpoint URLs can carry provider keys: a message goes out only redacted (events and answers are read by people).
+        var other => other.GetType().Name + ": " + GrandPaymaster.Chain.Rpc.RpcRedaction.Redact(other.Message),
     };
 
     private sealed class Tick
