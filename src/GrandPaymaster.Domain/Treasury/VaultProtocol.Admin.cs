@@ -164,7 +164,7 @@ public static partial class VaultProtocol
     public sealed record SetVaultLimits(ChainId ChainId, Wei? DailyLimit, Wei? AutoLimit, Meta Meta) : IVaultCommand;
 
     /// <summary>Every chain the vault holds a key for: address, limits, today's use, pool wallets.</summary>
-    public sealed record GetVault(bool IncludeTopUps = false) : IVaultCommand;
+    public sealed record GetVault : IVaultCommand;
 
     public sealed record VaultView(ImmutableList<VaultChainView> Chains) : IPaymasterMessage;
 
