@@ -51,7 +51,7 @@ public static class GpmApp
                  {
                      ClusterPalette.Build(kit), PoolPalette.Build(kit), DappPalette.Build(kit), MarketPalette.Build(kit),
                      TimelockPalette.Build(kit), AuditPalette.Build(kit), SloPalette.Build(kit), AlertsPalette.Build(kit),
-                     OperatorPalette.Build(kit), TreasuryPalette.Build(kit),
+                     OperatorPalette.Build(kit), TreasuryPalette.Build(kit), VaultPalette.Build(kit),
                  })
             root.Subcommands.Add(palette);
 

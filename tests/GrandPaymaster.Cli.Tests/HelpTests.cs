@@ -22,6 +22,7 @@ public sealed class HelpTests
         "alerts list", "alerts ack", "alerts watch",
         "operator create", "operator revoke", "operator list",
         "treasury show",
+        "vault show", "vault proposals", "vault propose", "vault approve", "vault cancel",
     };
 
     private static IEnumerable<Command> All(Command command) => command.Subcommands.SelectMany(All).Prepend(command);
@@ -60,7 +61,7 @@ public sealed class HelpTests
         var result = await Gpm.RunAsync(["--help"]);
 
         Assert.Equal(0, result.ExitCode);
-        foreach (var palette in new[] { "cluster", "pool", "dapp", "market", "timelock", "audit", "slo", "alerts", "operator", "treasury" })
+        foreach (var palette in new[] { "cluster", "pool", "dapp", "market", "timelock", "audit", "slo", "alerts", "operator", "treasury", "vault" })
             Assert.Matches($@"(?m)^\s+{palette}\s+\S", result.Out);
         foreach (var text in new[] { "GPM_URL", "GPM_TOKEN", "GPM_CONFIG", "~/.config/gpm/config.json", "http://127.0.0.1:5080", "NO_COLOR" })
             Assert.Contains(text, result.Out);

@@ -53,6 +53,14 @@ public sealed class RouteContractTests : IDisposable
             "POST", "/admin/v1/operators",
             """{"id":"bob","roles":["viewer","approver"],"scope":{"chains":[31337,31338],"dapps":["d-0123456789abcdef"]},"expiresInDays":30,"reason":"audit"}""" },
         { "operator revoke alice --reason left", "DELETE", "/admin/v1/operators/alice?reason=left", null },
+        { "vault show", "GET", "/admin/v1/vault", null },
+        { "vault proposals", "GET", "/admin/v1/vault/proposals", null },
+        { "vault proposals --status open", "GET", "/admin/v1/vault/proposals?status=open", null },
+        { "vault propose 31337 0x000000000000000000000000000000000000dEaD 20000000000000000000 --reason cold", "POST", "/admin/v1/vault/proposals",
+            """{"chainId":31337,"to":"0x000000000000000000000000000000000000dEaD","amount":"20000000000000000000","reason":"cold"}""" },
+        { "vault approve vp-3", "POST", "/admin/v1/vault/proposals/vp-3/approve", "{}" },
+        { "vault approve vp-3 --reason checked", "POST", "/admin/v1/vault/proposals/vp-3/approve", """{"reason":"checked"}""" },
+        { "vault cancel vp-3 --reason wrong", "DELETE", "/admin/v1/vault/proposals/vp-3?reason=wrong", null },
     };
 
     [Theory]

@@ -28,7 +28,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     private TestNode _node = null!;
 
     /// <summary>A token and what it is: a role, or a state that is refused whatever the role.</summary>
-    private sealed record Caller(string Name, string? Token, OperatorRole? Role = null, bool Scoped = false, string? RefusedAs = null);
+    private sealed record Caller(string Name, string? Token, OperatorRole? Role = null, bool Scoped = false, string? RefusedAs = null, OperatorRole[]? AlsoHolds = null);
 
     public async Task InitializeAsync()
     {
@@ -92,7 +92,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     {
         if (caller.Token is null) return "401 unauthorized";
         if (caller.RefusedAs is { } refused) return refused;
-        if (!caller.Role!.Value.Grants(route.Role)) return "403 forbidden";
+        if (!caller.Role!.Value.Grants(route.Role) && caller.AlsoHolds?.Any(r => r.Grants(route.Role)) != true) return "403 forbidden";
         if (caller.Scoped && (route.Pattern.Contains("{chainId}", StringComparison.Ordinal) || route.Pattern.Contains("{dappId}", StringComparison.Ordinal) ||
                               route.Method != "GET"))
             return "403 out_of_scope";
@@ -126,7 +126,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
             new("approver", await Create("approver", "viewer", grant: OperatorRole.Approver), OperatorRole.Approver),
             new("admin", client.OperatorToken, OperatorRole.Admin),
             new("other-scope", await Create("scoped", "operator", new { chains = new[] { 999_999 }, dapps = new[] { "d-someone-else" } }, 90,
-                OperatorRole.Admin, OperatorRole.Approver), OperatorRole.Admin, Scoped: true),
+                OperatorRole.Admin, OperatorRole.Approver), OperatorRole.Admin, Scoped: true, AlsoHolds: [OperatorRole.Approver]),
             new("missing", null),
         };
         var revoked = await Create("revoked", "operator", grant: OperatorRole.Admin);

@@ -21,7 +21,7 @@ public enum RebalancePriority
 /// lives with its state). The Vault pays only registered pool wallets of the chain, within a daily limit; a request id is paid at
 /// most once, whatever is retried.
 /// </summary>
-public static class VaultProtocol
+public static partial class VaultProtocol
 {
     public interface IVaultCommand : IPaymasterMessage;
 

@@ -34,6 +34,7 @@ public static class AdminEndpoints
         admin.MapAlertAdmin();
         admin.MapTimelockAdmin();
         admin.MapTreasuryAdmin();
+        admin.MapVaultAdmin();
         admin.MapClusterAdmin();
     }
 

@@ -17,6 +17,7 @@ using GrandPaymaster.Node.Market;
 using GrandPaymaster.Actors.Pools;
 using GrandPaymaster.Node.Health;
 using GrandPaymaster.Actors.Timelock;
+using GrandPaymaster.Actors.Vault;
 using GrandPaymaster.Node.Timelock;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -90,6 +91,7 @@ public static class NodeApp
             metrics.AddRebalanceMetrics(akka);
         });
         builder.Services.AddHostedService<PoolBootstrapService>();
+        builder.Services.AddHostedService<VaultBootstrapService>();
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetOperatorService>();
 
         builder.Services.AddHealthChecks()
@@ -281,6 +283,7 @@ public static class NodeApp
             .AddDappDirectory(services.GetRequiredService<DappDirectory>())
             .AddAudit(gpm.Persistence.DataDirectory, services.GetRequiredService<IConfiguration>()["Gpm:Audit:KeyFile"])
             .AddTimelock(services.GetRequiredService<Domain.Timelock.TimelockPolicy>(), clock)
+            .AddVault(VaultWiring.DependenciesFor(gpm, chains, clock, services.GetRequiredService<IConfiguration>()))
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).

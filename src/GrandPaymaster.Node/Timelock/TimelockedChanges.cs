@@ -86,7 +86,7 @@ public sealed class TimelockOptions
 /// <summary>Registers the timelock's settings and its kinds of change.</summary>
 public static class TimelockServices
 {
-    /// <summary>The policy (<c>hocon/timelock.hocon</c> under <c>Gpm:Timelock:Hocon</c>) and the built-in kinds: chain.disable, chain.enable, dapp.surcharge, operator.grant.</summary>
+    /// <summary>The policy (<c>hocon/timelock.hocon</c> under <c>Gpm:Timelock:Hocon</c>) and the built-in kinds: chain.disable, chain.enable, dapp.surcharge, operator.grant, vault.limit.</summary>
     public static IServiceCollection AddTimelockedChanges(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimelockHocon.Load(configuration.GetSection("Gpm:Timelock").Get<TimelockOptions>()?.Hocon ?? ""));
@@ -95,7 +95,8 @@ public static class TimelockServices
             .AddTimelockedChange<ChainDisableChange>()
             .AddTimelockedChange<ChainEnableChange>()
             .AddTimelockedChange<DappSurchargeChange>()
-            .AddTimelockedChange<OperatorGrantChange>();
+            .AddTimelockedChange<OperatorGrantChange>()
+            .AddTimelockedChange<VaultLimitChange>();
     }
 
     /// <summary>Adds one kind of timelocked change.</summary>

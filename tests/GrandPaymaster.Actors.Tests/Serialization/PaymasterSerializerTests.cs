@@ -76,6 +76,26 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
     };
 
     /// <summary>One sample per registered manifest; the coverage test below keeps this list complete.</summary>
+    private static readonly Domain.Treasury.VaultProposal SampleProposal = new("vp-1", Chain, Wallet, new Wei(Huge), "cold storage", "operator:alice",
+        SampleMeta.At, SampleMeta.At.AddHours(24), 2, [new Domain.Treasury.ProposalApproval("operator:bob", SampleMeta.At, "ok")]);
+
+    /// <summary>A vault with a pool wallet, a limit change, a signed top-up, a refused one and an executed proposal with its transfer.</summary>
+    private static Domain.Treasury.VaultState SampleVaultState()
+    {
+        Domain.Treasury.VaultEvents.IVaultEvent[] events =
+        [
+            new Domain.Treasury.VaultEvents.PoolWalletRegistered(Chain, Wallet, SampleMeta),
+            new Domain.Treasury.VaultEvents.VaultLimitsSet(Chain, new Wei(Huge), new Wei(Huge), SampleMeta),
+            new Domain.Treasury.VaultEvents.TopUpAccepted("r-1", Chain, Wallet, new Wei(Huge), Domain.Treasury.RebalancePriority.Critical, null, SampleMeta),
+            new Domain.Treasury.VaultEvents.TopUpSigned("r-1", 7, "0xabc", "0x02f8", SampleMeta),
+            new Domain.Treasury.VaultEvents.TopUpRefused("r-2", Chain, Wallet, new Wei(5), "not_a_pool_wallet", "isolation", SampleMeta),
+            new Domain.Treasury.VaultEvents.ProposalCreated(SampleProposal with { Approvals = [] }, SampleMeta),
+            new Domain.Treasury.VaultEvents.ProposalApproved("vp-1", "operator:bob", SampleMeta),
+            new Domain.Treasury.VaultEvents.ProposalExecuted("vp-1", "proposal:vp-1", SampleMeta),
+        ];
+        return events.Aggregate(Domain.Treasury.VaultState.Empty, (s, e) => s.Apply(e));
+    }
+
     public static readonly TheoryData<object> Samples =
     [
         SampleOperator,
@@ -100,6 +120,34 @@ public sealed class PaymasterSerializerTests : IAsyncLifetime
         new Domain.Treasury.OrchestratorProtocol.TopUpRecovered(Chain, SampleMeta),
         new Domain.Treasury.OrchestratorProtocol.PageSent(Chain, "trigger", "topup_failing:chain 31337", SampleMeta),
         SampleOrchestratorState(),
+        new Domain.Treasury.VaultProtocol.RegisterPoolWallet(Chain, Wallet, SampleMeta),
+        new Domain.Treasury.VaultProtocol.PoolWalletRegistration(Chain, Wallet, true),
+        new Domain.Treasury.VaultProtocol.ProposeTransfer(Chain, Wallet, new Wei(Huge), SampleMeta),
+        new Domain.Treasury.VaultProtocol.ApproveProposal("vp-1", true, SampleMeta),
+        new Domain.Treasury.VaultProtocol.CancelProposal("vp-1", SampleMeta),
+        new Domain.Treasury.VaultProtocol.GetProposals(Domain.Treasury.ProposalStatus.Open),
+        new Domain.Treasury.VaultProtocol.ProposalList([SampleProposal]),
+        new Domain.Treasury.VaultProtocol.SetVaultLimits(Chain, new Wei(Huge), null, SampleMeta),
+        new Domain.Treasury.VaultProtocol.GetVault(),
+        new Domain.Treasury.VaultProtocol.VaultView([new Domain.Treasury.VaultProtocol.VaultChainView(Chain, Wallet, new Wei(Huge), new Wei(5), new Wei(3),
+            new DateOnly(2026, 11, 24), [Wallet], 2)]),
+        new Domain.Treasury.VaultProtocol.VaultRefused(Domain.Treasury.VaultCodes.ProposerCannotApprove, "no"),
+        SampleProposal,
+        SampleVaultState(),
+        new Domain.Treasury.VaultEvents.PoolWalletRegistered(Chain, Wallet, SampleMeta),
+        new Domain.Treasury.VaultEvents.TopUpAccepted("r-1", Chain, Wallet, new Wei(Huge), Domain.Treasury.RebalancePriority.Warning, "vp-1", SampleMeta),
+        new Domain.Treasury.VaultEvents.TopUpRefused("r-2", Chain, Wallet, new Wei(5), "not_a_pool_wallet", "isolation", SampleMeta),
+        new Domain.Treasury.VaultEvents.TopUpSigned("r-1", Huge, "0xabc", "0x02f8", SampleMeta),
+        new Domain.Treasury.VaultEvents.TopUpNonceLost("r-1", "0xabc", SampleMeta),
+        new Domain.Treasury.VaultEvents.TopUpCompleted("r-1", "0xabc", 12, SampleMeta),
+        new Domain.Treasury.VaultEvents.TopUpFailed("r-1", "vault_rpc_down", "down", true, SampleMeta),
+        new Domain.Treasury.VaultEvents.ProposalCreated(SampleProposal, SampleMeta),
+        new Domain.Treasury.VaultEvents.ProposalApproved("vp-1", "operator:bob", SampleMeta),
+        new Domain.Treasury.VaultEvents.ProposalApprovalRefused("vp-1", "proposer_cannot_approve", SampleMeta),
+        new Domain.Treasury.VaultEvents.ProposalExecuted("vp-1", "proposal:vp-1", SampleMeta),
+        new Domain.Treasury.VaultEvents.ProposalCancelled("vp-1", SampleMeta),
+        new Domain.Treasury.VaultEvents.ProposalExpired("vp-1", SampleMeta),
+        new Domain.Treasury.VaultEvents.VaultLimitsSet(Chain, new Wei(Huge), new Wei(5), SampleMeta),
         OperatorRegistryState.Empty.Apply(new OperatorProtocol.OperatorCreated(SampleOperator with { RevokedAt = null, RevokedBy = null }, SampleMeta)),
         new OperatorProtocol.CreateOperator("bob", [OperatorRole.Admin], OperatorScope.Everything, "cd34", SampleMeta.At.AddDays(1), SampleMeta, ByBootstrap: true),
         new OperatorProtocol.GrantRoles("bob", [OperatorRole.Approver], SampleMeta),
