@@ -106,9 +106,11 @@ public sealed class VaultMultisigTests : IAsyncLifetime
         }, "pool wallets registered by the node at start");
         Assert.Equal(workers, chain.GetProperty("poolWallets").EnumerateArray().Select(w => w.GetString()!).Order());
         Assert.Equal(new DevWallets("grand-paymaster-devnet").Vault(ChainId).Address.ToChecksumString().ToLowerInvariant(), chain.GetProperty("vaultAddress").GetString());
-        Assert.Equal((100 * DevnetFunder.Ether).ToString(), chain.GetProperty("balance").GetString());
-        Assert.Equal(("500000000000000000000", "50000000000000000000", "0"),
-            (chain.GetProperty("dailyLimit").GetString(), chain.GetProperty("autoLimit").GetString(), chain.GetProperty("dailyUsed").GetString()));
+        // The Orchestrator may already have topped a pool wallet up from it: a live balance, at most what the vault was funded with.
+        Assert.InRange(System.Numerics.BigInteger.Parse(chain.GetProperty("balance").GetString()!), System.Numerics.BigInteger.One, 100 * DevnetFunder.Ether);
+        Assert.Equal(("500000000000000000000", "50000000000000000000"), (chain.GetProperty("dailyLimit").GetString(), chain.GetProperty("autoLimit").GetString()));
+        // The Orchestrator may already have refilled a pool wallet today: within the daily limit.
+        Assert.InRange(System.Numerics.BigInteger.Parse(chain.GetProperty("dailyUsed").GetString()!), System.Numerics.BigInteger.Zero, 500 * DevnetFunder.Ether);
         Assert.Equal(1, _node.Journal.RowsMentioning("vault.evt.pool-wallet-registered", workers[0], "system:bootstrap"));
 
         var olga = await OperatorAsync("olga2", "operator");

@@ -140,7 +140,7 @@ public sealed class VaultActorSpecs : TestKit, IAsyncLifetime
             """);
 
         Assert.Equal((2, TimeSpan.FromHours(24)), (defaults.Policy.ApprovalsRequired, defaults.Policy.ProposalTtl));
-        Assert.Equal(new VaultLimits(new Wei(50 * Wei.PerCoin), new Wei(5 * Wei.PerCoin)), defaults.Policy.LimitsOf(Chain));
+        Assert.Equal(new VaultLimits(new Wei(500 * Wei.PerCoin), new Wei(50 * Wei.PerCoin)), defaults.Policy.LimitsOf(Chain));
         Assert.Equal(new VaultLimits(new Wei(7), new Wei(3)), overlaid.Policy.LimitsOf(Chain));
         Assert.Equal(defaults.Policy.DefaultLimits, overlaid.Policy.LimitsOf(new ChainId(31338)));
         Assert.Equal(3, overlaid.Policy.ApprovalsRequired);
