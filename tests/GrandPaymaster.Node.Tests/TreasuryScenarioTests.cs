@@ -53,11 +53,13 @@ public sealed class TreasuryScenarioTests : IAsyncLifetime
     private async Task<long> NonceAsync(string address) =>
         long.Parse((await Rpc.RequestAsync("eth_getTransactionCount", [address, "latest"])).GetString()![2..], NumberStyles.HexNumber);
 
-    private Task<TestNode> StartNodeAsync() => TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains),
+    private Task<TestNode> StartNodeAsync(params string[] extra) => TestNode.StartAsync(_dataDirectory, TestNode.ChainsOf(_chains), [.. Settings, .. extra]);
+
+    private string[] Settings => [
         // Akka's HOCON parser refuses "}, " inside an object: one setting per line.
         "--Gpm:Treasury:Hocon=gpm.treasury.balance-every = 1s\ngpm.treasury.tick = 200ms\ngpm.treasury.page-after-failures = 3\n" +
         "gpm.treasury.retry { base = 1s, factor = 2.0, cap = 4s, jitter = 0.2 }",
-        $"--Gpm:Alerts:Paging:Url={_pager.Url}", "--Gpm:Alerts:Paging:RoutingKey=treasury-test");
+        $"--Gpm:Alerts:Paging:Url={_pager.Url}", "--Gpm:Alerts:Paging:RoutingKey=treasury-test"];
 
     /// <summary>The orchestrator's events of one type, in journal order, through the audit query.</summary>
     private static async Task<JsonElement[]> OrchestratorEventsAsync(TestNode node, string type)
@@ -99,6 +101,36 @@ public sealed class TreasuryScenarioTests : IAsyncLifetime
         Assert.Equal(2, await NonceAsync(Vault)); // one transfer each, no more
         // The vault paid 45 + 30 coins, and a little gas (two plain transfers).
         Assert.InRange(500 * Ether - await BalanceAsync(Vault), 75 * Ether, 75 * Ether + Ether / 100);
+    }
+
+    [Fact]
+    public async Task S6_with_the_vaults_rpc_failing_top_ups_are_retried_with_backoff_paged_once_and_resolved_once_with_one_transfer_on_chain()
+    {
+        await SetBalanceAsync(Vault, 500 * Ether);
+        await SetBalanceAsync(Worker(0), 5 * Ether);
+        await SetBalanceAsync(Worker(1), Target);
+        // The vault reaches the chain through its own provider (Gpm:Chains:N:VaultRpcUrls), which is down; the pools' is fine.
+        await using var vaultProvider = await Faults.RpcFaultProxy.StartAsync(_chains.Chains[0].RpcUrl);
+        vaultProvider.Set(Faults.RpcFaultProxy.AnyMethod, new Faults.RpcFault.Error(-32603, "vault provider outage"));
+        await using var node = await StartNodeAsync($"--Gpm:Chains:0:VaultRpcUrls:0={vaultProvider.Url}");
+
+        await EventuallyAsync(async () => _pager.Triggers >= 1, TimeSpan.FromSeconds(90), "a PagerDuty trigger after three failed top-ups");
+        var failures = await OrchestratorEventsAsync(node, "treasury.evt.top-up-failed");
+        Assert.True(failures.Length >= 3, $"{failures.Length} failures");
+        Assert.All(failures, f => Assert.True(f.GetProperty("Retryable").GetBoolean()));
+        var at = failures.Select(f => f.GetProperty("Meta").GetProperty("At").GetDateTimeOffset()).ToArray();
+        var waits = failures.Select(f => f.GetProperty("NextAttemptAt").GetDateTimeOffset()).Zip(at, (next, now) => next - now).ToArray();
+        Assert.True(waits[1] > waits[0] && waits[2] > waits[1], $"backoff grows: {string.Join(", ", waits)}");
+        Assert.True(at[2] - at[1] >= waits[1] * 0.9, "the next attempt waited for its backoff");
+        Assert.Equal(0, await NonceAsync(Vault)); // nothing was sent while the vault could not reach the chain
+
+        vaultProvider.ClearAll();
+        await EventuallyAsync(async () => await BalanceAsync(Worker(0)) >= Target && _pager.Resolves >= 1, TimeSpan.FromSeconds(90),
+            "the wallet refilled and the page resolved");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal((1, 1), (_pager.Triggers, _pager.Resolves));
+        Assert.Equal(1, await NonceAsync(Vault));
+        Assert.Equal(Target, await BalanceAsync(Worker(0)));
     }
 
     [Fact]

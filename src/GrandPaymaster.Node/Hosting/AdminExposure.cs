@@ -31,7 +31,7 @@ public static class AdminExposure
             ? $"the node listens on {url}"
             : !IsLoopbackHost(gpm.Node.Hostname) ? $"cluster remoting is bound to {gpm.Node.Hostname}"
             // The chain is named, not its URL: endpoint URLs can carry provider keys and never reach a log.
-            : gpm.EffectiveChains.FirstOrDefault(c => c.RpcUrls.Any(u => !IsLoopbackUrl(u))) is { } chain ? $"an RPC endpoint of chain {chain.Name} is not on this machine"
+            : gpm.EffectiveChains.FirstOrDefault(c => c.AllRpcUrls.Any(u => !IsLoopbackUrl(u))) is { } chain ? $"an RPC endpoint of chain {chain.Name} is not on this machine"
             : null;
         if (beyond is not null)
             throw new InvalidOperationException(

@@ -9,6 +9,9 @@ namespace GrandPaymaster.Node.Hosting;
 /// </summary>
 public sealed record ConfiguredChain(string Name, long ChainId, ChainEndpoints Endpoints, RpcPoolChain PoolChain, int ConfirmationDepth)
 {
+    /// <summary>The vault's view of the chain: its own endpoints when configured (<see cref="ChainOptions.VaultRpcUrls"/>), else the pools'.</summary>
+    public required RpcPoolChain VaultChain { get; init; }
+
     /// <summary>Call data a quote may carry on this chain (bytes); a quote's data is held in memory until it expires.</summary>
     public int MaxDataBytes { get; init; } = ChainOptions.DefaultMaxDataBytes;
 
@@ -25,8 +28,11 @@ public sealed class ChainRpcDirectory
         {
             var clients = c.RpcUrls.Select((url, i) => new EthRpcClient(http, new Uri(url), label: $"{c.Name}#{i}")).ToArray();
             var endpoints = new ChainEndpoints(c.ChainId, clients, new ChainEndpointSettings(), time);
-            return new ConfiguredChain(c.Name, c.ChainId, endpoints, new RpcPoolChain(endpoints), c.ConfirmationDepth)
+            var pools = new RpcPoolChain(endpoints);
+            var vaultClients = c.VaultRpcUrls.Select((url, i) => new EthRpcClient(http, new Uri(url), label: $"{c.Name}#vault{i}")).ToArray();
+            return new ConfiguredChain(c.Name, c.ChainId, endpoints, pools, c.ConfirmationDepth)
             {
+                VaultChain = vaultClients.Length == 0 ? pools : new RpcPoolChain(new ChainEndpoints(c.ChainId, vaultClients, new ChainEndpointSettings(), time)),
                 MaxDataBytes = c.MaxDataBytes,
                 BlockGasLimit = new BlockGasLimit(endpoints, time),
             };

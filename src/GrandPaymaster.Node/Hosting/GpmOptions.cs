@@ -83,6 +83,14 @@ public sealed class ChainOptions
     public long ChainId { get; set; }
     public List<string> RpcUrls { get; set; } = [];
 
+    /// <summary>
+    /// The vault's own RPC endpoints on this chain (its provider, apart from the pools'); empty: the pools' <see cref="RpcUrls"/>.
+    /// </summary>
+    public List<string> VaultRpcUrls { get; set; } = [];
+
+    /// <summary>Every endpoint of the chain, the pools' and the vault's: all must be on this machine for the devnet's public secrets.</summary>
+    public IEnumerable<string> AllRpcUrls => RpcUrls.Concat(VaultRpcUrls);
+
     public const int DefaultMaxDataBytes = 16 * 1024;
 
     /// <summary>Call data a quote may carry on this chain (bytes); beyond it the quote is refused <c>invalid_request</c>.</summary>

@@ -144,7 +144,7 @@ public static class NodeApp
     private static void RefusePublicDevSeedOnRealChains(GpmOptions gpm)
     {
         if (gpm.Wallets.DevSeed != new WalletOptions().DevSeed) return;
-        var remote = gpm.EffectiveChains.FirstOrDefault(c => c.RpcUrls.Any(url => !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !uri.IsLoopback));
+        var remote = gpm.EffectiveChains.FirstOrDefault(c => c.AllRpcUrls.Any(url => !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !uri.IsLoopback));
         if (remote is not null)
             // The chain is named, not its URL: endpoint URLs can carry provider keys and never reach a log.
             throw new InvalidOperationException(

@@ -24,7 +24,7 @@ public static class VaultWiring
         return new VaultDependencies(
             new DevVaultKeys(gpm.Wallets.DevSeed, chains.All.Select(c => c.ChainId)),
             chains.All.Select(c => new ChainId(c.ChainId)).ToArray(),
-            chainId => chains.Find(chainId) is { } chain ? new RpcVaultChain(chain.PoolChain) : null,
+            chainId => chains.Find(chainId) is { } chain ? new RpcVaultChain(chain.VaultChain) : null,
             chainId => chains.Find(chainId)?.ConfirmationDepth ?? 0,
             clock,
             settings);
