@@ -68,6 +68,9 @@ public sealed class TestNode : IAsyncDisposable
             // Every test on a node shares the loopback address: its budget for requests without a valid key is widened here
             // (PolicyTests checks the real one on a node of its own).
             "--Gpm:Policy:Hocon=gpm.policy.unauthenticated { per-second = 1000, burst = 1000 }",
+            // Test chains fund pool wallets with a few coins and no vault: the Orchestrator stays quiet unless a test sets its own
+            // thresholds (TreasuryScenarioTests, TreasuryCrashTests).
+            "--Gpm:Treasury:Hocon=gpm.treasury.thresholds { min = \"0.5 ether\", warning = \"1 ether\", target = \"2 ether\", ceiling = \"100000 ether\", min-top-up = \"1 ether\" }",
         };
         var i = 0;
         foreach (var (name, chainId, rpcUrl) in chains)

@@ -88,8 +88,9 @@ public sealed class TreasuryScenarioTests : IAsyncLifetime
         await SetBalanceAsync(Worker(0), 5 * Ether); // below min (10): Critical
         await using var node = await StartNodeAsync();
 
-        await EventuallyAsync(async () => await BalanceAsync(Worker(0)) >= Target && await BalanceAsync(Worker(1)) >= Target, TimeSpan.FromSeconds(60),
-            "both pool wallets back at target");
+        await EventuallyAsync(async () => await BalanceAsync(Worker(0)) >= Target && await BalanceAsync(Worker(1)) >= Target &&
+                                          (await OrchestratorEventsAsync(node, "treasury.evt.top-up-succeeded")).Length == 2, TimeSpan.FromSeconds(60),
+            "both pool wallets back at target and both top-ups recorded");
 
         var queued = (await OrchestratorEventsAsync(node, "treasury.evt.top-up-queued"))
             .ToDictionary(e => e.GetProperty("NeedId").GetString()!, e => (Wallet: e.GetProperty("Wallet").GetString()!, Priority: e.GetProperty("Priority").GetString()!));

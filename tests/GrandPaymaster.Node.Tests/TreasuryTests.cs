@@ -27,7 +27,7 @@ public sealed class TreasuryTests(NodeFixture fixture)
         var wallet = chain.GetProperty("wallets").EnumerateArray().First();
         Assert.StartsWith("0x", wallet.GetProperty("address").GetString());
         Assert.True(System.Numerics.BigInteger.Parse(wallet.GetProperty("balanceWei").GetString()!) > 0);
-        Assert.Equal("10000000000000000000", wallet.GetProperty("thresholds").GetProperty("minWei").GetString());
+        Assert.Equal("500000000000000000", wallet.GetProperty("thresholds").GetProperty("minWei").GetString()); // the test nodes' quiet thresholds (TestNode)
         Assert.Equal(JsonValueKind.Array, view.GetProperty("queue").ValueKind);
         Assert.Equal(JsonValueKind.Array, view.GetProperty("inFlight").ValueKind);
 

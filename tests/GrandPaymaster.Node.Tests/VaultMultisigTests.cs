@@ -111,7 +111,7 @@ public sealed class VaultMultisigTests : IAsyncLifetime
         Assert.Equal(("500000000000000000000", "50000000000000000000"), (chain.GetProperty("dailyLimit").GetString(), chain.GetProperty("autoLimit").GetString()));
         // The Orchestrator may already have refilled a pool wallet today: within the daily limit.
         Assert.InRange(System.Numerics.BigInteger.Parse(chain.GetProperty("dailyUsed").GetString()!), System.Numerics.BigInteger.Zero, 500 * DevnetFunder.Ether);
-        Assert.Equal(1, _node.Journal.RowsMentioning("vault.evt.pool-wallet-registered", workers[0], "system:bootstrap"));
+        Assert.Equal(1, _node.Journal.RowsMentioning("vault.evt.pool-wallet-registered", workers[0], "system:vault"));
 
         var olga = await OperatorAsync("olga2", "operator");
         var alice = await OperatorAsync("alice2", "viewer", OperatorRole.Approver);

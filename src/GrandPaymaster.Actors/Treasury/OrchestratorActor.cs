@@ -156,6 +156,9 @@ public sealed class OrchestratorActor : AuditedPersistentActor, IWithTimers
             return;
         }
 
+        // The priority mailbox hands a newer, more urgent reading over before an older one still queued: an older reading must not
+        // undo what a newer one decided (cancel a Critical need, say).
+        if (_book.Latest(o.ChainId, o.Wallet) is { } latest && o.At < latest.At) return;
         _book = _book.Observe(o.ChainId, o.Wallet, new BalanceSample(o.At, o.Balance), _settings.SpendWindow, _settings.MaxSamples);
         _dirty = true;
         Write(_state.Observe(o.ChainId, o.Wallet, o.Balance, _settings.ThresholdsOf(o.ChainId.Value), NewNeedId(), Now));

@@ -43,7 +43,14 @@ public sealed record VaultDependencies(
     Func<ChainId, IVaultChain?> Chain,
     Func<ChainId, int> ConfirmationDepth,
     TimeProvider Clock,
-    VaultSettings Settings);
+    VaultSettings Settings)
+{
+    /// <summary>
+    /// The pool wallets of the node's key source, by chain (addresses only): registered by the vault itself as soon as it has
+    /// recovered, before it takes any request, so an Orchestrator that asks at start never meets <c>not_a_pool_wallet</c>.
+    /// </summary>
+    public IReadOnlyDictionary<ChainId, IReadOnlyList<Address>> PoolWallets { get; init; } = new Dictionary<ChainId, IReadOnlyList<Address>>();
+}
 
 /// <summary>
 /// The one persistent vault (cluster singleton on role <c>vault</c>, persistence id <c>vault</c>). It holds the vault wallet of each
@@ -87,6 +94,7 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
             if (o.Snapshot is VaultState s) _state = s with { RetainedClosed = Policy.RetainClosed };
         });
         Recover<IVaultEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => RegisterPoolWallets());
 
         Command<TopUpRequest>(OnTopUp);
         Command<GetTopUp>(c =>
@@ -99,11 +107,8 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
 
             Answer(topUp, VaultState.ReplyFor(topUp), Sender);
         });
-        Command<RegisterPoolWallet>(c =>
-        {
-            var (reply, refusal, e) = _state.Decide(c, Now, Policy);
-            Decided<PoolWalletRegistered>(refusal ?? reply, e);
-        });
+        // No command registers a pool wallet: only the vault node's own key source does, at recovery (RegisterPoolWallets), so no
+        // other code in the cluster can make the vault pay an address of its choosing.
         Command<ProposeTransfer>(c =>
         {
             var (reply, e) = _state.Decide(c, Now, Policy, Holds(c.ChainId));
@@ -160,6 +165,28 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
     {
         base.PreStart();
         Timers.StartPeriodicTimer("tick", Tick.Instance, _deps.Settings.WatchInterval);
+    }
+
+    /// <summary>
+    /// Journals the key source's pool wallets not registered yet, in one write; commands that arrive meanwhile wait for it (Persist
+    /// stashes them), so a top-up request is never judged against a registry still being filled.
+    /// </summary>
+    private void RegisterPoolWallets()
+    {
+        var events = new List<PoolWalletRegistered>();
+        var state = _state;
+        foreach (var (chainId, wallets) in _deps.PoolWallets)
+        foreach (var wallet in wallets)
+        {
+            var meta = Meta.System("vault", $"pool wallet {wallet} of chain {chainId} from the key source", Now);
+            if (state.Decide(new RegisterPoolWallet(chainId, wallet, meta), Now, Policy) is (_, null, PoolWalletRegistered e))
+            {
+                events.Add(e);
+                state = state.Apply(e);
+            }
+        }
+
+        if (events.Count > 0) PersistAll(events, Applied);
     }
 
     private bool Holds(ChainId chainId) => _deps.Keys.KeyOf(chainId) is not null && _deps.Chain(chainId) is not null;

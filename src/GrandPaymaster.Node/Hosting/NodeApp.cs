@@ -91,7 +91,6 @@ public static class NodeApp
             metrics.AddRebalanceMetrics(akka);
         });
         builder.Services.AddHostedService<PoolBootstrapService>();
-        builder.Services.AddHostedService<VaultBootstrapService>();
         if (gpm.Devnet.Enabled) builder.Services.AddHostedService<DevnetOperatorService>();
 
         builder.Services.AddHealthChecks()
@@ -283,7 +282,7 @@ public static class NodeApp
             .AddDappDirectory(services.GetRequiredService<DappDirectory>())
             .AddAudit(gpm.Persistence.DataDirectory, services.GetRequiredService<IConfiguration>()["Gpm:Audit:KeyFile"])
             .AddTimelock(services.GetRequiredService<Domain.Timelock.TimelockPolicy>(), clock)
-            .AddVault(VaultWiring.DependenciesFor(gpm, chains, clock, services.GetRequiredService<IConfiguration>()))
+            .AddVault(VaultWiring.DependenciesFor(gpm, chains, clock, services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IWalletKeys>()))
             .AddStartup((system, _) =>
             {
                 // No seed nodes: this node is a cluster of one and joins itself (its port may be 0 until bound).
