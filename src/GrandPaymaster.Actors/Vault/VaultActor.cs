@@ -411,11 +411,14 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
         if (chain is null || key is null) return;
         _checking.Add(topUp.RequestId);
         var (id, hash) = (topUp.RequestId, topUp.TxHash!);
-        CheckAsync(topUp, chain, key.Address.ToDomain(), _deps.ConfirmationDepth(topUp.ChainId)).PipeTo(Self,
+        // Only the vault signs with its key: its nonce can only be taken by another transfer the vault signed (and journaled).
+        var rivals = _state.TopUps.Values.Where(t => t.ChainId == topUp.ChainId && t.Nonce == topUp.Nonce && t.TxHash is { } h && h != hash)
+            .Select(t => t.TxHash!).ToArray();
+        CheckAsync(topUp, chain, key.Address.ToDomain(), _deps.ConfirmationDepth(topUp.ChainId), rivals).PipeTo(Self,
             failure: _ => new Checked(id, hash, CheckOutcome.Pending, null, false));
     }
 
-    private static async Task<Checked> CheckAsync(VaultTopUp topUp, IVaultChain chain, Address vault, int depth)
+    private static async Task<Checked> CheckAsync(VaultTopUp topUp, IVaultChain chain, Address vault, int depth, IReadOnlyList<string> rivals)
     {
         using var timeout = new CancellationTokenSource(RpcTimeout);
         var ct = timeout.Token;
@@ -427,11 +430,15 @@ public sealed class VaultActor : AuditedPersistentActor, IWithTimers
                 ? new Checked(topUp.RequestId, hash, CheckOutcome.Final, receipt.BlockNumber, receipt.Succeeded)
                 : new Checked(topUp.RequestId, hash, CheckOutcome.Pending, receipt.BlockNumber, receipt.Succeeded);
 
-        // Not mined: is its nonce taken, final at the confirmation depth, by another transaction? Then it can never be mined.
+        // Not mined: is its nonce taken, final at the confirmation depth, by another transaction? Then it can never be mined. The
+        // proof is a receipt of another transfer the vault signed at that nonce, final: a used nonce with our transaction merely
+        // unknown to this endpoint (a lagging or failed-over node) proves nothing, and signing again there could pay twice.
         var final = head - depth;
         if (final >= 0 && await chain.NonceAsync(vault, final, ct) > topUp.Nonce!.Value
                        && await chain.ReceiptAsync(hash, ct) is null && !await chain.IsKnownAsync(hash, ct))
-            return new Checked(topUp.RequestId, hash, CheckOutcome.NonceLost, null, false);
+            foreach (var rival in rivals)
+                if (await chain.ReceiptAsync(rival, ct) is { } taken && head - taken.BlockNumber >= depth)
+                    return new Checked(topUp.RequestId, hash, CheckOutcome.NonceLost, null, false);
         return new Checked(topUp.RequestId, hash, CheckOutcome.NotMined, null, false);
     }
 
