@@ -69,7 +69,10 @@ public sealed class MetricsTests(NodeFixture fixture)
         Assert.True(Delta(before, after, "gpm_slo_events", "slo=\"availability\",window=\"1h\",result=\"good\"") >= 6);
         Assert.True(Delta(before, after, "gpm_slo_events", "slo=\"quote-latency\",window=\"1h\",result=\"good\"") >= 3);
         Assert.Matches("gpm_slo_burn_rate\\{slo=\"availability\",window=\"1h\"\\} [0-9.eE+-]+", after);
-        Assert.DoesNotMatch("gpm_slo_burn_rate\\{slo=\"rebalance-success\"", after); // nothing feeds it yet: no figure, rather than a made-up one
+        // The rebalance SLO is fed by the Orchestrator's finished rebalances: a figure only once there was one (never a made-up one).
+        Assert.Equal(Regex.IsMatch(after, "gpm_slo_events\\{slo=\"rebalance-success\",window=\"1h\",result=\"(good|bad)\"\\} [1-9]"),
+            Regex.IsMatch(after, "gpm_slo_burn_rate\\{slo=\"rebalance-success\",window=\"1h\"\\}"));
+        Assert.Matches("gpm_rebalance_queue\\{priority=\"critical\"\\} [0-9]+", after);
         Assert.Matches("gpm_alerts_open\\{severity=\"critical\"\\} [0-9]+", after);
         var balance = Regex.Match(after, "^gpm_pool_balance_wei\\{chain=\"31337\",worker=\"0x[0-9a-fA-F]{40}\"\\} ([0-9.eE+-]+)$", RegexOptions.Multiline);
         Assert.True(balance.Success, "no pool balance series");
