@@ -108,6 +108,15 @@ public sealed class OrchestratorActor : AuditedPersistentActor, IWithTimers
         {
             // The Vault never took this request (it was lost before reaching it): the same id again, which it pays at most once.
             if (_state.ByRequest(r.RequestId) is not { } need) return;
+            if (need.TxHash is { } sent)
+            {
+                // The Vault did take it (it told us the transfer's hash) and has forgotten it since: asking again could pay twice.
+                // A human looks; the need stays in flight and is not requested again.
+                _log.Error("The vault no longer knows top-up {0}, whose transfer {1} it had broadcast: not requested again; check the transfer on chain",
+                    r.RequestId, sent);
+                return;
+            }
+
             _log.Warning("The vault does not know top-up {0}: requesting it again under the same id", r.RequestId);
             Request(need);
         });

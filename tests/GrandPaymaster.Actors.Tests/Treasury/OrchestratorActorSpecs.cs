@@ -254,6 +254,25 @@ public sealed class OrchestratorActorSpecs : TestKit
     }
 
     [Fact]
+    public async Task A_vault_that_forgot_a_top_up_it_had_broadcast_is_not_asked_to_pay_it_again()
+    {
+        var orchestrator = Start();
+        var wallet = WalletNo(4);
+        orchestrator.Tell(Reading(wallet, 5));
+        var request = _vault.ExpectMsg<VaultProtocol.TopUpRequest>(Wait);
+        _vault.Reply(new VaultProtocol.TopUpSubmitted(request.RequestId, "0xfeed"));
+        await AwaitAsync(() => JournalEvents().Any(e => e.Event is TopUpBroadcast));
+
+        // The vault answers as if it had never seen the request: it had broadcast a transfer for it, so asking again could pay twice.
+        orchestrator.Tell(new VaultProtocol.TopUpUnknown(request.RequestId), _vault.Ref);
+        _vault.ExpectNoMsg(TimeSpan.FromMilliseconds(800));
+
+        Assert.Single(JournalEvents().Select(e => e.Event).OfType<TopUpStarted>());
+        var view = await orchestrator.Ask<TreasuryView>(GetTreasury.Instance, Wait);
+        Assert.Single(view.InFlight);
+    }
+
+    [Fact]
     public async Task The_orchestrator_reads_balances_through_its_reader_and_reads_a_chain_again_on_a_pools_hint()
     {
         var chains = new FakeChains(Chain, WalletNo(1), Eth(150));
