@@ -102,22 +102,8 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     /// <summary>One operator per role, one scoped to another chain and dApp (holding every role), one revoked and one expired admin.</summary>
     private async Task<IReadOnlyList<Caller>> CallersAsync(PaymasterClient client, string dappId)
     {
-        var registry = await _node.App.Services.GetRequiredService<ActorRegistry>().GetAsync<OperatorRegistrySingleton>();
-        async Task<string> Create(string id, string role, object? scope = null, int days = 90, params OperatorRole[] grant)
-        {
-            using var response = await client.SendAsync(HttpMethod.Post, "/admin/v1/operators",
-                new { id, roles = new[] { role }, scope, expiresInDays = days, reason = "authorisation matrix" }, bearer: client.OperatorToken);
-            var token = (await PaymasterClient.ExpectAsync(response, HttpStatusCode.Created)).GetProperty("token").GetString()!;
-            // What an executed timelock change (operator.grant) does: the timelock itself is tested on its own.
-            if (grant.Length > 0)
-            {
-                var answer = await registry.Ask<OperatorProtocol.OperatorAnswer>(
-                    new OperatorProtocol.GrantRoles(id, [.. grant], new Meta(_clock.GetUtcNow(), "operator:tester", "matrix setup", "t")), TimeSpan.FromSeconds(5));
-                Assert.Null(answer.Refused);
-            }
-
-            return token;
-        }
+        Task<string> Create(string id, string role, object? scope = null, int days = 90, params OperatorRole[] grant) =>
+            _node.OperatorAsync(id, role, scope, days, grant);
 
         var callers = new List<Caller>
         {

@@ -28,6 +28,24 @@ public sealed class TestNode : IAsyncDisposable
     public string AdminToken { get; }
 
     public PaymasterClient Client => new(Http, AdminToken);
+
+    /// <summary>
+    /// An operator created by the test admin through the API, its token; <paramref name="grant"/> is given as an executed
+    /// <c>operator.grant</c> would give it (the timelock itself is tested on its own, in TimelockTests).
+    /// </summary>
+    public async Task<string> OperatorAsync(string id, string role, object? scope = null, int expiresInDays = 90, params Domain.Operators.OperatorRole[] grant)
+    {
+        using var response = await Client.SendAsync(HttpMethod.Post, "/admin/v1/operators",
+            new { id, roles = new[] { role }, scope, expiresInDays, reason = "test setup" }, bearer: AdminToken);
+        var token = (await PaymasterClient.ExpectAsync(response, System.Net.HttpStatusCode.Created)).GetProperty("token").GetString()!;
+        if (grant.Length == 0) return token;
+        var registry = await App.Services.GetRequiredService<Akka.Hosting.ActorRegistry>().GetAsync<Actors.Operators.OperatorRegistrySingleton>();
+        var meta = new Domain.Common.Meta(App.Services.GetRequiredService<TimeProvider>().GetUtcNow(), "operator:tester", "test setup", "t");
+        var answer = await Akka.Actor.Futures.Ask<Domain.Operators.OperatorProtocol.OperatorAnswer>(registry,
+            new Domain.Operators.OperatorProtocol.GrantRoles(id, [.. grant], meta), TimeSpan.FromSeconds(5));
+        Xunit.Assert.Null(answer.Refused);
+        return token;
+    }
     public JournalProbe Journal => new(DataDirectory);
 
     public static Task<TestNode> StartAsync(string dataDirectory, IEnumerable<(string Name, long ChainId, Uri RpcUrl)> chains, params string[] extraArgs) =>

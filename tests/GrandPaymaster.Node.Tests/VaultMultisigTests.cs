@@ -174,22 +174,7 @@ public sealed class VaultMultisigTests : IAsyncLifetime
         using (response) return await PaymasterClient.ExpectAsync(response, status);
     }
 
-    /// <summary>An operator created through the API; <paramref name="grant"/> as an executed <c>operator.grant</c> would grant it.</summary>
-    private async Task<string> OperatorAsync(string id, string role, params OperatorRole[] grant)
-    {
-        var client = _node.Client;
-        var created = await ExpectAsync(await client.SendAsync(HttpMethod.Post, "/admin/v1/operators",
-            new { id, roles = new[] { role }, reason = "vault test" }, bearer: client.OperatorToken), HttpStatusCode.Created);
-        if (grant.Length > 0)
-        {
-            var registry = await _node.App.Services.GetRequiredService<ActorRegistry>().GetAsync<OperatorRegistrySingleton>();
-            var answer = await registry.Ask<OperatorProtocol.OperatorAnswer>(
-                new OperatorProtocol.GrantRoles(id, [.. grant], new Meta(_clock.GetUtcNow(), "operator:tester", "vault test setup", "t")), TimeSpan.FromSeconds(5));
-            Assert.Null(answer.Refused);
-        }
-
-        return created.GetProperty("token").GetString()!;
-    }
+    private Task<string> OperatorAsync(string id, string role, params OperatorRole[] grant) => _node.OperatorAsync(id, role, grant: grant);
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
